@@ -1,0 +1,37 @@
+# The two commands of the quick start are `make run` and `make test`; see README.md.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE ?= config.settings.base
+
+.PHONY: install run test lint format migrate
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+# Development server on SQLite with demo data; needs no PostgreSQL and no Redis.
+run: export DJANGO_DEBUG ?= 1
+run: install
+	$(PYTHON) manage.py migrate --no-input
+	$(PYTHON) manage.py load_demo_data
+	$(PYTHON) manage.py runserver 127.0.0.1:8000
+
+# The whole suite, against PostgreSQL and Redis on 127.0.0.1 (see README.md).
+test: install
+	$(PYTHON) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: install
+	$(PYTHON) manage.py migrate --no-input

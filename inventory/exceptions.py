@@ -1,0 +1,139 @@
+"""Domain errors raised by the services.
+
+Each carries the error code of the API contract and the details that go with it.
+The HTTP status is chosen in one place, `config.exceptions`; the admin shows the
+same message as a form error.
+"""
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+class InventoryError(Exception):
+    code: str = "inventory_error"
+    default_message: str = "The inventory operation failed."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+
+class InvalidInput(InventoryError):
+    """An argument that no caller should have passed (the API validates first)."""
+
+    code = "validation_error"
+    default_message = "Invalid input."
+
+
+class ProductNotFound(InventoryError):
+    code = "product_not_found"
+    default_message = "No inventory record for this product."
+
+    def __init__(self, product_id: int) -> None:
+        super().__init__(f"No inventory record for product {product_id}.", product_id=product_id)
+
+
+class AlreadyExists(InventoryError):
+    code = "already_exists"
+    default_message = "An inventory record for this product exists already."
+
+    def __init__(self, product_id: int) -> None:
+        super().__init__(f"An inventory record for product {product_id} exists already.", product_id=product_id)
+
+
+@dataclass(frozen=True)
+class ShortLine:
+    product_id: int
+    requested: int
+    available: int
+
+
+class InsufficientStock(InventoryError):
+    code = "insufficient_stock"
+    default_message = "Not enough available stock."
+
+    def __init__(self, short_lines: Sequence[ShortLine]) -> None:
+        self.short_lines = tuple(short_lines)
+        ids = ", ".join(str(line.product_id) for line in self.short_lines)
+        super().__init__(
+            f"Not enough available stock for product(s) {ids}.",
+            items=[asdict(line) for line in self.short_lines],
+        )
+
+    @property
+    def product_ids(self) -> list[int]:
+        return [line.product_id for line in self.short_lines]
+
+
+class VersionConflict(InventoryError):
+    code = "version_conflict"
+    default_message = "The record was changed by someone else."
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(
+            f"The record was changed meanwhile; it is now at version {current_version}.",
+            current_version=current_version,
+        )
+
+
+class StockWouldGoNegative(InventoryError):
+    code = "stock_would_go_negative"
+    default_message = "The adjustment would leave available stock below zero."
+
+    def __init__(self, product_id: int, available: int, delta: int) -> None:
+        super().__init__(
+            f"Adjusting product {product_id} by {delta} would leave {available + delta} available.",
+            product_id=product_id,
+            available_stock=available,
+            delta=delta,
+        )
+
+
+class ReservationNotFound(InventoryError):
+    code = "reservation_not_found"
+    default_message = "No reservation for this order."
+
+    def __init__(self, order_id: str, product_id: int | None = None) -> None:
+        where = f" and product {product_id}" if product_id is not None else ""
+        super().__init__(f"No reservation for order {order_id}{where}.", order_id=order_id)
+
+
+class ReservationExists(InventoryError):
+    code = "reservation_exists"
+    default_message = "This order already has a reservation for this product."
+
+    def __init__(self, order_id: str, product_id: int, quantity: int, status: str) -> None:
+        super().__init__(
+            f"Order {order_id} already has a {status} reservation of {quantity} for product {product_id}.",
+            order_id=order_id,
+            product_id=product_id,
+            quantity=quantity,
+            status=status,
+        )
+
+
+class ReservationNotActive(InventoryError):
+    code = "reservation_not_active"
+    default_message = "The reservation is no longer active."
+
+    def __init__(self, order_id: str, product_id: int, status: str) -> None:
+        super().__init__(
+            f"The reservation of order {order_id} for product {product_id} is {status}.",
+            order_id=order_id,
+            product_id=product_id,
+            status=status,
+        )
+
+
+class ReservationExpired(InventoryError):
+    code = "reservation_expired"
+    default_message = "The reservation expired and its units are no longer available."
+
+    def __init__(self, order_id: str, short_lines: Sequence[ShortLine]) -> None:
+        super().__init__(
+            f"The reservation of order {order_id} expired and the units are gone.",
+            order_id=order_id,
+            items=[asdict(line) for line in short_lines],
+        )

@@ -1,0 +1,31 @@
+"""Argument checks shared by the services: the last line of defence behind the API."""
+
+import re
+
+from inventory.exceptions import InvalidInput
+from inventory.models import MAX_QUANTITY, ORDER_ID_PATTERN
+
+MAX_PRODUCT_ID = 2**63 - 1
+MAX_TTL_SECONDS = 86_400
+_ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
+
+
+def require_int(name: str, value: object, *, minimum: int, maximum: int) -> int:
+    # bool is an int in Python; a quantity of True is a bug in the caller.
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidInput(f"{name} must be an integer from {minimum} to {maximum}.", **{name: value})
+    return value
+
+
+def require_product_id(product_id: object) -> int:
+    return require_int("product_id", product_id, minimum=1, maximum=MAX_PRODUCT_ID)
+
+
+def require_quantity(quantity: object, name: str = "quantity") -> int:
+    return require_int(name, quantity, minimum=1, maximum=MAX_QUANTITY)
+
+
+def require_order_id(order_id: object) -> str:
+    if not isinstance(order_id, str) or not _ORDER_ID_RE.fullmatch(order_id):
+        raise InvalidInput("order_id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'.")
+    return order_id
