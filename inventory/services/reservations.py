@@ -8,7 +8,7 @@ Locking order, which is what keeps these free of deadlocks:
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -121,7 +121,6 @@ def _reserve_once(order_id: str, lines: list[ReservationLine], actor: str, ttl: 
         new_lines = [line for line in lines if _is_new_line(order_id, line, existing.get(line.product_id))]
         if not new_lines:
             return ReserveResult(order_id, [existing[line.product_id] for line in lines], created=False)
-        now = db_now()
         short = [
             line
             for line in new_lines  # already in product_id order: locks are taken in that order
@@ -129,6 +128,7 @@ def _reserve_once(order_id: str, lines: list[ReservationLine], actor: str, ttl: 
         ]
         if short:
             raise _shortage(short)
+        now = db_now()
         created = Reservation.objects.bulk_create(
             Reservation(
                 product_id=line.product_id,
@@ -262,13 +262,17 @@ def _confirm(order_id: str, reservations: list[Reservation], *, now: datetime, a
 
 
 def expire_overdue_reservations(
-    *, product_ids: Sequence[int] | None = None, batch_size: int = DEFAULT_EXPIRY_BATCH_SIZE
+    *,
+    product_ids: Sequence[int] | None = None,
+    batch_size: int = DEFAULT_EXPIRY_BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Expire active holds past `expires_at` and return their units; the count expired.
 
     Works in batches, each its own short transaction, and skips holds that another
     transaction has locked (a release, a payment or another cleanup is deciding
     them), so it never waits on live traffic and never expires a hold twice.
+    `on_batch` is told the size of each committed batch (a progress bar).
     """
     require_int("batch_size", batch_size, minimum=1, maximum=100_000)
     expired = 0
@@ -278,6 +282,8 @@ def expire_overdue_reservations(
             if batch:
                 _end_holds(batch, Status.EXPIRED, Operation.EXPIRE, now=batch[0].db_now, actor=SYSTEM_ACTOR)
         expired += len(batch)
+        if on_batch is not None:
+            on_batch(len(batch))
         if len(batch) < batch_size:
             return expired
 

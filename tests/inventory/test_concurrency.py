@@ -1,0 +1,163 @@
+"""Real threads against PostgreSQL, each with its own connection and transactions."""
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from inventory import services
+from inventory.exceptions import InventoryError, ReservationExpired, ReservationNotActive
+from inventory.models import InventoryLog, Reservation
+from tests.inventory.helpers import assert_invariants, stock_of
+from tests.inventory.test_services_reserve import make_overdue, reserve
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+# PostgreSQL allows 100 connections here, shared with other suites.
+THREADS = 32
+
+
+def run_concurrently(calls: list[Callable[[], object]], threads: int = THREADS) -> list[object]:
+    """Run the calls on a pool of threads, the first wave released together.
+
+    Returns each call's result or the domain error it raised, in call order.
+    """
+    first_wave = min(threads, len(calls))
+    start = threading.Barrier(first_wave)
+
+    def run(index: int, call: Callable[[], object]) -> object:
+        if index < first_wave:
+            start.wait(timeout=30)
+        try:
+            return call()
+        except InventoryError as error:
+            return error
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(run, range(len(calls)), calls))
+
+
+def test_200_reserves_of_one_on_a_stock_of_10_grant_exactly_10(make_item):
+    item = make_item(available_stock=10)
+
+    results = run_concurrently([lambda n=n: reserve(f"O-{n}", (item.product_id, 1)) for n in range(200)])
+
+    granted = [r for r in results if isinstance(r, services.ReserveResult)]
+    refused = Counter(type(r).__name__ for r in results if not isinstance(r, services.ReserveResult))
+    assert len(granted) == 10
+    assert refused == {"InsufficientStock": 190}
+    assert stock_of(item.product_id) == (0, 10)
+    assert Reservation.objects.filter(product_id=item.product_id, status="active").count() == 10
+    assert_invariants(item.product_id)
+
+
+def test_mixed_quantities_never_over_reserve(make_item):
+    item = make_item(available_stock=100)
+    rng = random.Random(7)
+    quantities = [rng.randint(1, 9) for _ in range(120)]
+
+    results = run_concurrently(
+        [lambda n=n, q=q: reserve(f"M-{n}", (item.product_id, q)) for n, q in enumerate(quantities)]
+    )
+
+    reserved = sum(q for q, r in zip(quantities, results, strict=True) if isinstance(r, services.ReserveResult))
+    available, held = stock_of(item.product_id)
+    assert held == reserved <= 100
+    assert available == 100 - reserved
+    # Refused only when the stock was really not there: no request lost to a conflict.
+    assert (
+        min(q for q, r in zip(quantities, results, strict=True) if not isinstance(r, services.ReserveResult))
+        > available
+    )
+    assert_invariants(item.product_id)
+
+
+def test_orders_listing_shared_products_in_opposite_orders_never_deadlock(make_item):
+    items = [make_item(available_stock=1000) for _ in range(4)]
+    forward = [(i.product_id, 1) for i in items]
+    calls = [(lambda n=n: reserve(f"D-{n}", *(forward if n % 2 else list(reversed(forward))))) for n in range(80)]
+
+    results = run_concurrently(calls)
+
+    assert all(isinstance(r, services.ReserveResult) for r in results), Counter(type(r).__name__ for r in results)
+    for item in items:
+        assert stock_of(item.product_id) == (920, 80)
+        assert_invariants(item.product_id)
+
+
+def test_identical_reserves_racing_reserve_once(make_item):
+    item = make_item(available_stock=50)
+
+    results = run_concurrently([lambda: reserve("SAME", (item.product_id, 3)) for _ in range(16)], threads=16)
+
+    assert sum(r.created for r in results) == 1
+    assert stock_of(item.product_id) == (47, 3)
+    assert_invariants(item.product_id)
+
+
+def test_deduct_racing_release_has_exactly_one_winner(make_item):
+    items = [make_item(available_stock=10) for _ in range(10)]
+    for n, item in enumerate(items):
+        reserve(f"R-{n}", (item.product_id, 2))
+
+    calls = []
+    for n in range(len(items)):
+        calls.append(lambda n=n: services.deduct_reservations(order_id=f"R-{n}", actor="payments"))
+        calls.append(lambda n=n: services.release_reservations(order_id=f"R-{n}", actor="cancel"))
+    results = run_concurrently(calls, threads=20)
+
+    for n, item in enumerate(items):
+        deducted, released = results[2 * n], results[2 * n + 1]
+        status = Reservation.objects.get(order_id=f"R-{n}").status
+        if status == "confirmed":
+            assert isinstance(released, ReservationNotActive)
+            assert stock_of(item.product_id) == (8, 0)
+        else:
+            assert status == "cancelled"
+            assert isinstance(deducted, ReservationNotActive)
+            assert stock_of(item.product_id) == (10, 0)
+        moves = InventoryLog.objects.filter(product_id=item.product_id, operation__in=["deduct", "release"]).count()
+        assert moves == 1
+        assert_invariants(item.product_id)
+
+
+def test_expiry_racing_a_late_payment_settles_each_hold_once(make_item):
+    items = [make_item(available_stock=5) for _ in range(12)]
+    holds = [reserve(f"L-{n}", (item.product_id, 5)).reservations[0] for n, item in enumerate(items)]
+    make_overdue(*holds)
+
+    calls = [lambda n=n: services.deduct_reservations(order_id=f"L-{n}", actor="payments") for n in range(len(items))]
+    calls += [services.expire_overdue_reservations for _ in range(4)]
+    results = run_concurrently(calls, threads=16)
+
+    assert sum(r for r in results[len(items) :]) <= len(items)
+    for item in items:
+        reservation = Reservation.objects.get(product_id=item.product_id)
+        # Nobody else wanted these units: every late payment takes them again.
+        assert (reservation.status, reservation.reacquired) == ("confirmed", True)
+        assert InventoryLog.objects.filter(product_id=item.product_id, operation="expire").count() == 1
+        assert InventoryLog.objects.filter(product_id=item.product_id, operation="deduct").count() == 1
+        assert stock_of(item.product_id) == (0, 0)
+        assert_invariants(item.product_id)
+    assert not any(isinstance(r, ReservationExpired) for r in results)
+
+
+def test_two_cleanups_expire_each_hold_once(make_item):
+    item = make_item(available_stock=200)
+    holds = [reserve(f"C-{n}", (item.product_id, 1)).reservations[0] for n in range(150)]
+    make_overdue(*holds)
+
+    results = run_concurrently(
+        [lambda: services.expire_overdue_reservations(batch_size=20) for _ in range(4)], threads=4
+    )
+
+    assert sum(results) == 150
+    assert InventoryLog.objects.filter(product_id=item.product_id, operation="expire").count() == 150
+    assert stock_of(item.product_id) == (200, 0)
+    assert_invariants(item.product_id)
