@@ -14,12 +14,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-# Development server on SQLite with demo data; needs no PostgreSQL and no Redis.
+# Web, Celery worker and beat (Procfile.dev, run by honcho) on SQLite with demo data
+# and the embedded filesystem broker: needs no PostgreSQL and no Redis.
+run: PORT ?= 8000
 run: export DJANGO_DEBUG ?= 1
+run: export PATH := $(abspath $(VENV))/bin:$(PATH)
 run: install
 	$(PYTHON) manage.py migrate --no-input
 	$(PYTHON) manage.py load_demo_data
-	$(PYTHON) manage.py runserver 127.0.0.1:8000
+	$(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
 
 # The whole suite, against PostgreSQL and Redis on 127.0.0.1 (see README.md).
 test: install

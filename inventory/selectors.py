@@ -2,9 +2,11 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from itertools import groupby
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.functions import Abs
 
 from inventory.models import Inventory, InventoryLog, Reservation
 
@@ -73,3 +75,81 @@ def _replay(item: Inventory, entries: list[tuple], held: int) -> list[str]:
     if item.reserved_stock != held:
         problems.append(f"reserved_stock={item.reserved_stock} but active reservations hold {held}")
     return problems
+
+
+# --- Back office: the item page and the dashboard -------------------------------
+
+# Operations that move units; `create` sets the opening figure and `threshold` moves none.
+MOVING_OPERATIONS = (
+    InventoryLog.Operation.RESERVE,
+    InventoryLog.Operation.RELEASE,
+    InventoryLog.Operation.DEDUCT,
+    InventoryLog.Operation.EXPIRE,
+    InventoryLog.Operation.RESTOCK,
+    InventoryLog.Operation.ADJUST,
+)
+# The ways a hold ends: paid, cancelled, or left to time out.
+HOLD_ENDINGS = (InventoryLog.Operation.DEDUCT, InventoryLog.Operation.RELEASE, InventoryLog.Operation.EXPIRE)
+
+
+def item_log(product_id: int) -> QuerySet[InventoryLog]:
+    """One product's ledger, newest first (served by the product/newest index)."""
+    return InventoryLog.objects.filter(product_id=product_id).order_by("-id")
+
+
+def active_reservations_of(product_id: int) -> QuerySet[Reservation]:
+    """One product's holds that still count in its reserved stock, soonest to expire first."""
+    return Reservation.objects.filter(product_id=product_id, status=Reservation.Status.ACTIVE).order_by(
+        "expires_at", "id"
+    )
+
+
+def stock_history(product_id: int, *, limit: int = 200) -> list[InventoryLog]:
+    """The product's last `limit` ledger entries, oldest first: the points of its stock chart."""
+    return list(reversed(item_log(product_id)[:limit]))
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    low_stock: int
+    out_of_stock: int
+    active_reservations: int
+    expiring_soon: int
+    holds_ended: int
+    holds_expired: int
+
+    @property
+    def timeout_rate(self) -> float | None:
+        """The share of the holds that ended in the window which ended by timing out."""
+        if not self.holds_ended:
+            return None
+        return self.holds_expired / self.holds_ended
+
+
+def dashboard_figures(*, now: datetime, expiring_within: timedelta, rate_window: timedelta) -> DashboardFigures:
+    """The counts a warehouse lead looks at first; each is one indexed query."""
+    active = Reservation.objects.filter(status=Reservation.Status.ACTIVE)
+    endings = dict(
+        InventoryLog.objects.filter(created_at__gte=now - rate_window, operation__in=HOLD_ENDINGS)
+        .values("operation")
+        .annotate(count=Count("id"))
+        .values_list("operation", "count")
+    )
+    return DashboardFigures(
+        low_stock=low_stock_items().count(),
+        out_of_stock=Inventory.objects.filter(available_stock=0).count(),
+        active_reservations=active.count(),
+        expiring_soon=active.filter(expires_at__lte=now + expiring_within).count(),
+        holds_ended=sum(endings.values()),
+        holds_expired=endings.get(InventoryLog.Operation.EXPIRE, 0),
+    )
+
+
+def most_moved_items(*, since: datetime, limit: int = 10) -> list[dict]:
+    """Products with the most units moved since `since`: product_id, units, movements."""
+    return list(
+        InventoryLog.objects.filter(created_at__gte=since, operation__in=MOVING_OPERATIONS)
+        .values("product_id")
+        .annotate(units=Sum(Abs("quantity")), movements=Count("id"))
+        .order_by("-units", "product_id")[:limit]
+    )

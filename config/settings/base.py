@@ -8,6 +8,7 @@ transport, so the quick start needs no services at all.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -111,12 +112,16 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="inventory@localhost"
 INVENTORY_RESERVATION_TTL = env.int("INVENTORY_RESERVATION_TTL", default=1800)
 INVENTORY_CLEANUP_INTERVAL = env.int("INVENTORY_CLEANUP_INTERVAL", default=60)
 INVENTORY_LOW_STOCK_RECIPIENTS = env.list("INVENTORY_LOW_STOCK_RECIPIENTS", default=[])
+# "HH:MM" in TIME_ZONE: when Celery beat sends the daily low-stock digest.
+INVENTORY_LOW_STOCK_DIGEST_TIME = env.str("INVENTORY_LOW_STOCK_DIGEST_TIME", default="07:00")
+# Where people reach this service; emails link to the admin under it.
+INVENTORY_BASE_URL = env.str("INVENTORY_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 INVENTORY_PUBLIC_THROTTLE = env.str("INVENTORY_PUBLIC_THROTTLE", default="600/minute")
 
 # --- Celery --------------------------------------------------------------------
 # Broker: CELERY_BROKER_URL, else REDIS_URL, else kombu's filesystem transport in
 # var/celery so that `make run` works with no Redis.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_queue_dir = VAR_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -124,12 +129,40 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_celery_queue_dir),
         "control_folder": str(_celery_queue_dir / "control"),
     }
+    # kombu does not create its folders; the first process to start does.
+    (_celery_queue_dir / "control").mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
+# No result backend, so no results to expire (and no beat job to expire them).
+CELERY_RESULT_EXPIRES = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# The database scheduler copies this schedule into its tables each time beat
+# starts (from these environment variables); in between, ops see and change it
+# in the admin under "Periodic tasks", where a task they disable stays disabled.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+try:
+    _digest_hour, _digest_minute = (int(part) for part in INVENTORY_LOW_STOCK_DIGEST_TIME.split(":"))
+    _digest_schedule = crontab(hour=_digest_hour, minute=_digest_minute)
+except ValueError as error:
+    raise ImproperlyConfigured(f"INVENTORY_LOW_STOCK_DIGEST_TIME must be HH:MM: {error}") from error
+CELERY_BEAT_SCHEDULE = {
+    "expire-overdue-reservations": {
+        "task": "inventory.expire_overdue_reservations",
+        "schedule": float(INVENTORY_CLEANUP_INTERVAL),
+        # A run still queued when the next one is due is redundant: drop it.
+        "options": {"expire_seconds": INVENTORY_CLEANUP_INTERVAL},
+    },
+    "send-low-stock-digest": {
+        "task": "inventory.send_low_stock_digest",
+        "schedule": _digest_schedule,
+    },
+    "purge-idempotency-keys": {
+        "task": "inventory.purge_idempotency_keys",
+        "schedule": crontab(hour="3", minute="15"),
+    },
+}
 
 # --- Logging -------------------------------------------------------------------
 # `inventory.stock` writes one JSON line per committed change of stock.
@@ -142,4 +175,59 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- HTTP API (Django REST framework) ------------------------------------------
+REST_FRAMEWORK = {
+    # The token scheme first: an anonymous call of a protected endpoint is a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "orders_integration.authentication.ApiClientTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PARSER_CLASSES": ["inventory.api_parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "inventory.api_pagination.ContractPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # How many proxies in front of the app append to X-Forwarded-For; 0 means the
+    # client address is REMOTE_ADDR (a client cannot pick its own throttle bucket).
+    "NUM_PROXIES": env.int("INVENTORY_NUM_PROXIES", default=0),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "STRICT_JSON": True,
+}
+# Largest request body the API parses; a larger one is a 413 before it is read whole.
+INVENTORY_API_MAX_BODY_BYTES = env.int("INVENTORY_API_MAX_BODY_BYTES", default=1024 * 1024)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Inventory API",
+    "DESCRIPTION": (
+        "Stock, reservations and the ledger of the shop. Every error answer has the body "
+        '`{"error": {"code", "message", "details"}}`. Every path answers with and without a '
+        "trailing slash. Public endpoints are throttled per client address (429 `throttled`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "inventory.api_schema.add_array_bounds",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ReservationStatusEnum": "inventory.models.ReservationStatus",
+        "LogOperationEnum": "inventory.models.LogOperation",
+        "ErrorCodeEnum": "config.exceptions.ERROR_CODES",
+    },
 }

@@ -1,0 +1,159 @@
+"""The one place that turns an error into the contract's error body.
+
+`{"error": {"code", "message", "details"}}` for the domain errors of
+`inventory.exceptions` (by their code), DRF's own errors (validation, parse error,
+authentication, permission, not found, method not allowed, throttled, ...) and the
+404/400/403/500 pages Django answers outside the views under /api/.
+"""
+
+import logging
+import math
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from inventory.api_parsers import RequestTooLarge
+from inventory.exceptions import InventoryError
+
+logger = logging.getLogger(__name__)
+
+# Every code an error answer may carry, with its status.
+ERROR_STATUS = {
+    "validation_error": 400,
+    "not_authenticated": 401,
+    "permission_denied": 403,
+    "product_not_found": 404,
+    "reservation_not_found": 404,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "not_acceptable": 406,
+    "already_exists": 409,
+    "insufficient_stock": 409,
+    "version_conflict": 409,
+    "reservation_exists": 409,
+    "reservation_not_active": 409,
+    "reservation_expired": 409,
+    "stock_would_go_negative": 409,
+    "request_too_large": 413,
+    "unsupported_media_type": 415,
+    "idempotency_key_reused": 422,
+    "throttled": 429,
+    "server_error": 500,
+}
+ERROR_CODES = list(ERROR_STATUS)
+
+_DRF_CODES = [
+    (exceptions.ValidationError, "validation_error"),
+    (exceptions.ParseError, "validation_error"),
+    (exceptions.NotAuthenticated, "not_authenticated"),
+    (exceptions.AuthenticationFailed, "not_authenticated"),
+    (exceptions.PermissionDenied, "permission_denied"),
+    (exceptions.NotFound, "not_found"),
+    (exceptions.MethodNotAllowed, "method_not_allowed"),
+    (exceptions.NotAcceptable, "not_acceptable"),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.Throttled, "throttled"),
+    (RequestTooLarge, "request_too_large"),
+]
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER."""
+    if isinstance(exc, InventoryError):
+        status_code = ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
+        return Response(error_body(exc.code, exc.message, _domain_details(exc)), status=status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = RequestTooLarge()
+    # DRF's handler sets the headers (WWW-Authenticate, Retry-After) and the status.
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: a bug, answered by `server_error` below
+    code = _drf_code(exc)
+    message, details = _drf_message_and_details(exc, code)
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, math.ceil(exc.wait or 1))
+        response["Retry-After"] = str(wait)
+        details = {"retry_after": wait}
+    response.data = error_body(code, message, details)
+    return response
+
+
+def _domain_details(exc: InventoryError) -> dict[str, Any]:
+    if exc.code == "validation_error":
+        # A check behind the API's own: name the field, with the message.
+        return {name: [exc.message] for name in exc.details} or {"non_field_errors": [exc.message]}
+    return exc.details
+
+
+def _drf_code(exc: exceptions.APIException) -> str:
+    for exc_class, code in _DRF_CODES:
+        if isinstance(exc, exc_class):
+            return code
+    code = getattr(exc, "default_code", "") or "error"
+    return code if code in ERROR_STATUS else "validation_error" if exc.status_code == 400 else code
+
+
+def _drf_message_and_details(exc: exceptions.APIException, code: str) -> tuple[str, dict[str, Any]]:
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if not isinstance(detail, dict):
+            detail = {"non_field_errors": detail if isinstance(detail, list) else [detail]}
+        return "The request is not valid: see details.", _plain(detail)
+    detail = exc.detail
+    if isinstance(detail, list | dict):
+        return "The request failed.", {"errors": _plain(detail)}
+    return str(detail), {}
+
+
+def _plain(value: Any) -> Any:
+    """ErrorDetail strings and nested containers as plain JSON values."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return str(value)
+
+
+# --- Django's own error views (config.urls handler400/403/404/500) -------------
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    return JsonResponse(error_body("validation_error", "Bad request."), status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    if not _is_api(request):
+        return defaults.server_error(request)
+    return JsonResponse(error_body("server_error", "Internal error; it has been logged."), status=500)

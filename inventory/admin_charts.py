@@ -1,0 +1,75 @@
+"""A product's stock over time as a server-side SVG line chart: no script, no CDN."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from inventory.models import InventoryLog
+
+WIDTH = 640
+HEIGHT = 220
+MARGIN_LEFT = 56
+MARGIN_RIGHT = 12
+MARGIN_TOP = 12
+MARGIN_BOTTOM = 28
+Y_TICKS = 4
+
+
+@dataclass(frozen=True)
+class StockChart:
+    """What the template needs to draw the chart; coordinates are in SVG units."""
+
+    product_id: int
+    width: int
+    height: int
+    available_points: str
+    reserved_points: str
+    y_ticks: list[tuple[float, int]]
+    first_at: datetime
+    last_at: datetime
+    entries: int
+    plot_left: int = MARGIN_LEFT
+    plot_right: int = WIDTH - MARGIN_RIGHT
+    plot_bottom: int = HEIGHT - MARGIN_BOTTOM
+
+
+def stock_chart(product_id: int, entries: Sequence[InventoryLog], *, now: datetime) -> StockChart | None:
+    """Step lines of available and reserved stock after each entry, up to `now`.
+
+    `entries` are oldest first. None when there is nothing to draw.
+    """
+    if not entries:
+        return None
+    first_at = entries[0].created_at
+    span = max((now - first_at).total_seconds(), 1.0)
+    top = max(max(entry.available_after, entry.reserved_after) for entry in entries) or 1
+    plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+
+    def x(moment: datetime) -> float:
+        return MARGIN_LEFT + plot_width * (moment - first_at).total_seconds() / span
+
+    def y(value: int) -> float:
+        return MARGIN_TOP + plot_height * (1 - value / top)
+
+    def step_line(values: list[int]) -> str:
+        # Hold each level until the next entry changes it, then up to `now`.
+        points = []
+        for entry, value in zip(entries, values, strict=True):
+            if points:
+                points.append((x(entry.created_at), points[-1][1]))
+            points.append((x(entry.created_at), y(value)))
+        points.append((x(now), points[-1][1]))
+        return " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+
+    return StockChart(
+        product_id=product_id,
+        width=WIDTH,
+        height=HEIGHT,
+        available_points=step_line([entry.available_after for entry in entries]),
+        reserved_points=step_line([entry.reserved_after for entry in entries]),
+        y_ticks=[(round(y(top * i // Y_TICKS), 1), top * i // Y_TICKS) for i in range(Y_TICKS + 1)],
+        first_at=first_at,
+        last_at=now,
+        entries=len(entries),
+    )

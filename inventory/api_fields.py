@@ -1,0 +1,81 @@
+"""Strict input fields: JSON integers only, the contract's order_id, UTC timestamps."""
+
+import re
+from datetime import UTC, datetime
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from inventory.models import ORDER_ID_PATTERN
+
+MAX_PRODUCT_ID = 2**63 - 1
+_ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
+_DIGITS_RE = re.compile(r"^[0-9]{1,30}$")
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: booleans, floats (even 2.0), strings and null are refused."""
+
+    default_error_messages = {
+        "invalid": "A JSON integer is required (not a boolean, a float or a string).",
+    }
+
+    def to_internal_value(self, data):
+        # bool is a subclass of int: compare the exact type.
+        if type(data) is not int:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def product_id_field(**kwargs) -> StrictIntegerField:
+    return StrictIntegerField(min_value=1, max_value=MAX_PRODUCT_ID, **kwargs)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": ORDER_ID_PATTERN, "minLength": 1, "maxLength": 64},
+            {"type": "integer", "format": "int64", "description": "stored as its decimal string"},
+        ],
+        "example": "A-1001",
+    }
+)
+class OrderIdField(serializers.Field):
+    """1..64 characters of [A-Za-z0-9._:-]; a JSON integer is taken as its decimal string."""
+
+    default_error_messages = {
+        "invalid": "order_id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-' (or an integer).",
+    }
+
+    def to_internal_value(self, data):
+        if type(data) is int:
+            data = str(data) if abs(data) < 10**65 else ""
+        if not isinstance(data, str) or not _ORDER_ID_RE.fullmatch(data):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "example": "2026-01-31T12:00:00.000000+00:00"})
+class UTCDateTimeField(serializers.Field):
+    """ISO 8601 in UTC with an explicit `+00:00` offset."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: datetime) -> str:
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_query_int(name: str, raw: str | None, *, minimum: int, maximum: int, default: int | None = None) -> int:
+    """A query-string or path integer: digits only, in range; else a 400 naming `name`."""
+    if raw is None:
+        if default is None:
+            raise serializers.ValidationError({name: ["This parameter is required."]})
+        return default
+    if not _DIGITS_RE.fullmatch(raw) or not minimum <= int(raw) <= maximum:
+        raise serializers.ValidationError({name: [f"An integer from {minimum} to {maximum} is required."]})
+    return int(raw)

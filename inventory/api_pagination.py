@@ -1,0 +1,38 @@
+"""`?page=N&page_size=M`: 50 by default, a larger M than 200 is served as 200."""
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+
+from inventory.api_fields import parse_query_int
+
+MAX_PAGE_NUMBER = 10**9
+
+
+class ContractPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    page_size_query_description = "Results per page, 1 or more; default 50, and more than 200 is served as 200."
+    page_query_description = "Page number from 1; a page past the last is a 404 `not_found`."
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise ValidationError({"page_size": ["A positive integer is required."]})
+        return min(int(raw), self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw not in (None, *self.last_page_strings):
+            parse_query_int(self.page_query_param, raw, minimum=1, maximum=MAX_PAGE_NUMBER)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = {"type": "integer", "minimum": 1}
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["maximum"] = MAX_PAGE_NUMBER
+        return parameters

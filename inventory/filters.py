@@ -1,0 +1,123 @@
+"""Filters of the staff and internal lists (django-filter), strict about their values."""
+
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
+
+from inventory.api_fields import MAX_PRODUCT_ID
+from inventory.models import ORDER_ID_PATTERN, Inventory, InventoryLog, LogOperation, Reservation, ReservationStatus
+
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+class StrictIntegerFormField(forms.Field):
+    def __init__(self, *, min_value: int = 1, max_value: int = MAX_PRODUCT_ID, **kwargs):
+        self.min_value, self.max_value = min_value, max_value
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not re.fullmatch(r"[0-9]{1,30}", value) or not self.min_value <= int(value) <= self.max_value:
+            raise ValidationError(f"An integer from {self.min_value} to {self.max_value} is required.")
+        return int(value)
+
+
+class StrictBooleanFormField(forms.Field):
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if value.lower() not in _BOOLEANS:
+            raise ValidationError("true or false is required.")
+        return _BOOLEANS[value.lower()]
+
+
+class OrderIdFormField(forms.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(regex=ORDER_ID_PATTERN, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_PRODUCT_ID})
+class ProductIdFilter(django_filters.Filter):
+    field_class = StrictIntegerFormField
+
+
+@extend_schema_field({"type": "boolean"})
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanFormField
+
+
+@extend_schema_field({"type": "string", "pattern": ORDER_ID_PATTERN, "minLength": 1, "maxLength": 64})
+class OrderIdFilter(django_filters.CharFilter):
+    field_class = OrderIdFormField
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """The order asked for, then product_id, so that pages never overlap."""
+
+    def filter(self, qs, value):
+        ordering = [self.get_ordering_value(param) for param in value or []]
+        if not any(field.lstrip("-") == "product_id" for field in ordering):
+            ordering.append("product_id")
+        return qs.order_by(*ordering)
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A parameter given with an empty value is an error, not a filter left out."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            # An empty `ordering` is an empty list: the default order.
+            if name != "ordering" and name in self.data and self.data.get(name) == "":
+                self.form.add_error(name, "An empty value is not allowed; leave the parameter out instead.")
+                valid = False
+        return valid
+
+
+class InventoryFilter(StrictFilterSet):
+    product_id = ProductIdFilter(field_name="product_id", help_text="Exact product id.")
+    is_low_stock = StrictBooleanFilter(method="filter_low_stock", help_text="true or false.")
+    ordering = StableOrderingFilter(
+        fields=("product_id", "available_stock", "updated_at"),
+        help_text="product_id, available_stock or updated_at; a leading - for descending. Default product_id.",
+    )
+
+    class Meta:
+        model = Inventory
+        fields = ["product_id", "is_low_stock"]
+
+    def filter_low_stock(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        low = Q(available_stock__lte=F("low_stock_threshold"))
+        return queryset.filter(low if value else ~low)
+
+
+class InventoryLogFilter(StrictFilterSet):
+    operation = django_filters.ChoiceFilter(choices=LogOperation.choices)
+    order_id = OrderIdFilter(field_name="order_id")
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Entries at or after this time (ISO 8601)."
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Entries before this time (ISO 8601)."
+    )
+
+    class Meta:
+        model = InventoryLog
+        fields = ["operation", "order_id", "since", "until"]
+
+
+class ReservationFilter(StrictFilterSet):
+    order_id = OrderIdFilter(field_name="order_id")
+    product_id = ProductIdFilter(field_name="product_id")
+    status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
+
+    class Meta:
+        model = Reservation
+        fields = ["order_id", "product_id", "status"]

@@ -1,0 +1,35 @@
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from inventory import services
+from inventory.exceptions import InvalidInput
+from inventory.services.reservations import DEFAULT_EXPIRY_BATCH_SIZE
+
+
+class Command(BaseCommand):
+    help = (
+        "Expire the active reservations past their expires_at and return their units to available stock, "
+        "in short batches that skip holds other transactions have locked. Prints how many it expired."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="only count the overdue reservations")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=DEFAULT_EXPIRY_BATCH_SIZE,
+            help=f"reservations per transaction (default {DEFAULT_EXPIRY_BATCH_SIZE})",
+        )
+
+    def handle(self, *args, dry_run=False, batch_size=DEFAULT_EXPIRY_BATCH_SIZE, **options):
+        overdue = services.count_overdue_reservations()
+        if dry_run:
+            self.stdout.write(f"Would expire {overdue} overdue reservation(s).")
+            return
+        # disable=None: tqdm draws the bar only when stderr is a terminal.
+        with tqdm(total=overdue, unit=" reservations", disable=None) as progress:
+            try:
+                expired = services.expire_overdue_reservations(batch_size=batch_size, on_batch=progress.update)
+            except InvalidInput as error:
+                raise CommandError(error.message) from error
+        self.stdout.write(f"Expired {expired} overdue reservation(s).")

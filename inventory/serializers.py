@@ -1,0 +1,192 @@
+"""Input and output shapes of the inventory endpoints.
+
+Input serializers only validate: they never save. The views hand their
+`validated_data` to one service call and render what it returns.
+"""
+
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from config.exceptions import ERROR_CODES
+from inventory.api_fields import StrictIntegerField, UTCDateTimeField, product_id_field
+from inventory.models import MAX_QUANTITY, Inventory, InventoryLog, LogOperation
+
+MAX_BATCH_ITEMS = 200
+MAX_REASON_LENGTH = 1000
+MAX_REFERENCE_LENGTH = 255
+
+
+def quantity_field(**kwargs) -> StrictIntegerField:
+    return StrictIntegerField(min_value=1, max_value=MAX_QUANTITY, **kwargs)
+
+
+def reason_field() -> serializers.RegexField:
+    return serializers.RegexField(
+        r"\S",
+        max_length=MAX_REASON_LENGTH,
+        help_text="Required: why the stock is corrected.",
+        error_messages={"invalid": "A reason is required."},
+    )
+
+
+# --- errors -----------------------------------------------------------------------
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ERROR_CODES)
+    message = serializers.CharField()
+    details = serializers.DictField(
+        help_text="validation_error: field name to messages; insufficient_stock: `items`; "
+        "version_conflict: `current_version`; throttled: `retry_after`."
+    )
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# --- records --------------------------------------------------------------------------
+
+
+class InventorySerializer(serializers.ModelSerializer):
+    is_low_stock = serializers.BooleanField(read_only=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        model = Inventory
+        fields = [
+            "product_id",
+            "available_stock",
+            "reserved_stock",
+            "total_stock",
+            "low_stock_threshold",
+            "is_low_stock",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class InventoryLogSerializer(serializers.ModelSerializer):
+    product_id = serializers.IntegerField(read_only=True)
+    operation = serializers.ChoiceField(choices=LogOperation.choices, read_only=True)
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        model = InventoryLog
+        fields = [
+            "id",
+            "product_id",
+            "operation",
+            "quantity",
+            "available_before",
+            "available_after",
+            "reserved_before",
+            "reserved_after",
+            "order_id",
+            "actor",
+            "reason",
+            "reference",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+# --- public checks ------------------------------------------------------------------
+
+
+class CheckSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    available_stock = serializers.IntegerField()
+    in_stock = serializers.BooleanField()
+    is_low_stock = serializers.BooleanField()
+    sufficient = serializers.BooleanField(help_text="available_stock >= quantity (default 1)")
+
+
+class BatchCheckItemInputSerializer(serializers.Serializer):
+    product_id = product_id_field()
+    quantity = quantity_field(required=False, default=1, help_text="Default 1.")
+
+
+class BatchCheckInputSerializer(serializers.Serializer):
+    items = BatchCheckItemInputSerializer(many=True, min_length=1, max_length=MAX_BATCH_ITEMS, allow_empty=False)
+
+
+class BatchCheckItemSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    found = serializers.BooleanField()
+    available_stock = serializers.IntegerField()
+    sufficient = serializers.BooleanField()
+
+
+class BatchCheckSerializer(serializers.Serializer):
+    all_available = serializers.BooleanField()
+    items = BatchCheckItemSerializer(many=True, help_text="In request order.")
+
+
+# --- staff changes -----------------------------------------------------------------------
+
+
+class CreateInventoryInputSerializer(serializers.Serializer):
+    product_id = product_id_field()
+    available_stock = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY, required=False, default=0)
+    low_stock_threshold = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY, required=False, default=10)
+
+
+class RestockInputSerializer(serializers.Serializer):
+    product_id = product_id_field()
+    quantity = quantity_field()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON_LENGTH, default="")
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REFERENCE_LENGTH, default="")
+
+
+class AdjustInputSerializer(serializers.Serializer):
+    product_id = product_id_field()
+    delta = StrictIntegerField(
+        min_value=-MAX_QUANTITY,
+        max_value=MAX_QUANTITY,
+        required=False,
+        help_text="Signed change of available stock. Exactly one of delta and available_stock.",
+    )
+    available_stock = StrictIntegerField(
+        min_value=0,
+        max_value=MAX_QUANTITY,
+        required=False,
+        help_text="The counted figure to set available stock to. Exactly one of delta and available_stock.",
+    )
+    reason = reason_field()
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REFERENCE_LENGTH, default="")
+    expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+    def validate(self, attrs):
+        if ("delta" in attrs) == ("available_stock" in attrs):
+            message = "Give exactly one of delta and available_stock."
+            raise serializers.ValidationError({"delta": [message], "available_stock": [message]})
+        return attrs
+
+
+@extend_schema_serializer(component_name="AdjustByDelta")
+class AdjustByDeltaSerializer(serializers.Serializer):
+    product_id = product_id_field()
+    delta = StrictIntegerField(min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY, help_text="Signed change.")
+    reason = reason_field()
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REFERENCE_LENGTH)
+    expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+
+@extend_schema_serializer(component_name="AdjustToCount")
+class AdjustToCountSerializer(serializers.Serializer):
+    product_id = product_id_field()
+    available_stock = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY, help_text="The counted figure.")
+    reason = reason_field()
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REFERENCE_LENGTH)
+    expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+
+class ThresholdInputSerializer(serializers.Serializer):
+    low_stock_threshold = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY)
+    expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)

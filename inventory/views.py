@@ -1,0 +1,276 @@
+"""The public and staff endpoints: validate the input, call one service, render the output."""
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from inventory import api_selectors, services
+from inventory.api_fields import parse_query_int
+from inventory.api_schema import (
+    IDEMPOTENCY_KEY_HEADER,
+    LIST,
+    PROTECTED,
+    PUBLIC,
+    WITH_BODY,
+    errors,
+    product_id_path_parameter,
+)
+from inventory.api_throttling import PublicRateThrottle
+from inventory.api_views_base import Answer, ApiViewSet
+from inventory.exceptions import ProductNotFound
+from inventory.filters import InventoryFilter, InventoryLogFilter
+from inventory.models import MAX_QUANTITY, Inventory, InventoryLog
+from inventory.selectors import low_stock_items
+from inventory.serializers import (
+    AdjustByDeltaSerializer,
+    AdjustInputSerializer,
+    AdjustToCountSerializer,
+    BatchCheckInputSerializer,
+    BatchCheckSerializer,
+    CheckSerializer,
+    CreateInventoryInputSerializer,
+    InventoryLogSerializer,
+    InventorySerializer,
+    RestockInputSerializer,
+    ThresholdInputSerializer,
+)
+from orders_integration.authentication import actor_of
+from orders_integration.permissions import StaffActionPermission
+
+PRODUCT_NOT_FOUND = "`product_not_found`: no inventory record for that product_id."
+
+
+@extend_schema(tags=["public"])
+class PublicCheckViewSet(ApiViewSet):
+    """Availability checks for the shop front: no credentials, throttled per client address."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (PublicRateThrottle,)
+    pagination_class = None
+    filter_backends = ()
+    lookup_field = "product_id"
+    lookup_value_regex = "[^/]+"
+
+    def get_serializer_class(self):
+        return BatchCheckInputSerializer
+
+    @extend_schema(
+        operation_id="inventory_check",
+        summary="Is a product available (in a quantity)?",
+        parameters=[
+            product_id_path_parameter(),
+            OpenApiParameter(
+                "quantity",
+                {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1},
+                description="`sufficient` is available_stock >= quantity.",
+            ),
+        ],
+        responses={200: CheckSerializer, **errors(*PUBLIC, s404=PRODUCT_NOT_FOUND)},
+    )
+    def retrieve(self, request, product_id=None):
+        check = api_selectors.check_product(
+            product_id=self.path_product_id(product_id),
+            quantity=parse_query_int(
+                "quantity", request.query_params.get("quantity"), minimum=1, maximum=MAX_QUANTITY, default=1
+            ),
+        )
+        return Response(CheckSerializer(check).data)
+
+    @extend_schema(
+        operation_id="inventory_check_batch",
+        summary="Check 1..200 lines at once (one query)",
+        description="Unknown products are `found: false, available_stock: 0, sufficient: false`, not an error.",
+        request=BatchCheckInputSerializer,
+        responses={200: BatchCheckSerializer, **errors(*PUBLIC, *WITH_BODY)},
+    )
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        data = self.validated(BatchCheckInputSerializer)
+        result = api_selectors.check_products(lines=[(item["product_id"], item["quantity"]) for item in data["items"]])
+        return Response(BatchCheckSerializer(result).data)
+
+
+STAFF_PERMISSIONS = {
+    "list": "inventory.view_inventory",
+    "create": "inventory.add_inventory",
+    "product": "inventory.view_inventory",
+    "low_stock": "inventory.view_inventory",
+    "restock": "inventory.restock_inventory",
+    "adjust": "inventory.adjust_inventory",
+    "threshold": "inventory.change_threshold_inventory",
+    "logs": "inventory.view_inventorylog",
+}
+
+
+@extend_schema(tags=["staff"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Inventory records (filters, ordering)",
+        responses={200: InventorySerializer(many=True), **errors(*LIST)},
+    ),
+    create=extend_schema(
+        summary="Create a product's inventory record",
+        request=CreateInventoryInputSerializer,
+        responses={
+            201: InventorySerializer,
+            **errors(*PROTECTED, *WITH_BODY, s409="`already_exists`: the product has a record already."),
+        },
+    ),
+)
+class InventoryViewSet(ApiViewSet):
+    """Warehouse staff and back-office tools: a staff user with the action's permission."""
+
+    permission_classes = (StaffActionPermission,)
+    staff_permissions = STAFF_PERMISSIONS
+    lookup_field = "product_id"
+    lookup_value_regex = "[^/]+"
+
+    @property
+    def filterset_class(self):
+        return {"list": InventoryFilter, "logs": InventoryLogFilter}.get(self.action)
+
+    def get_queryset(self) -> QuerySet:
+        if self.action == "logs":
+            return InventoryLog.objects.order_by("-id")
+        return Inventory.objects.order_by("product_id")
+
+    def get_serializer_class(self):
+        return {
+            "create": CreateInventoryInputSerializer,
+            "restock": RestockInputSerializer,
+            "adjust": AdjustInputSerializer,
+            "threshold": ThresholdInputSerializer,
+            "logs": InventoryLogSerializer,
+        }.get(self.action, InventorySerializer)
+
+    def list(self, request):
+        return self.paginated(self.filter_queryset(self.get_queryset()), InventorySerializer)
+
+    def create(self, request):
+        data = self.validated(CreateInventoryInputSerializer)
+        item = services.create_inventory(**data, actor=actor_of(request))
+        return Response(InventorySerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="One product's inventory record",
+        parameters=[product_id_path_parameter()],
+        responses={200: InventorySerializer, **errors(*PROTECTED, s404=PRODUCT_NOT_FOUND)},
+    )
+    @action(detail=False, methods=["get"], url_path=r"product/(?P<product_id>[^/]+)")
+    def product(self, request, product_id=None):
+        product_id = self.path_product_id(product_id)
+        item = self.get_queryset().filter(product_id=product_id).first()
+        if item is None:
+            raise ProductNotFound(product_id)
+        return Response(InventorySerializer(item).data)
+
+    @extend_schema(
+        summary="Records at or below their threshold, fewest available first",
+        responses={200: InventorySerializer(many=True), **errors(*LIST)},
+    )
+    @action(detail=False, methods=["get"], url_path="low-stock")
+    def low_stock(self, request):
+        return self.paginated(low_stock_items(), InventorySerializer)
+
+    @extend_schema(
+        summary="Goods received: add to available stock",
+        request=RestockInputSerializer,
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        responses={200: InventorySerializer, **errors(*PROTECTED, *WITH_BODY, 422, s404=PRODUCT_NOT_FOUND)},
+    )
+    @action(detail=False, methods=["post"])
+    def restock(self, request):
+        data = self.validated(RestockInputSerializer)
+
+        def change() -> Answer:
+            item = services.restock(**data, actor=actor_of(request))
+            return Answer(status.HTTP_200_OK, InventorySerializer(item).data)
+
+        return self.idempotent(change)
+
+    @extend_schema(
+        summary="Stock-take correction of available stock (by delta, or to a counted figure)",
+        request=PolymorphicProxySerializer(
+            component_name="AdjustRequest",
+            serializers=[AdjustByDeltaSerializer, AdjustToCountSerializer],
+            resource_type_field_name=None,
+        ),
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        responses={
+            200: InventorySerializer,
+            **errors(
+                *PROTECTED,
+                *WITH_BODY,
+                422,
+                s404=PRODUCT_NOT_FOUND,
+                s409="`stock_would_go_negative`, or `version_conflict` (`details.current_version`).",
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def adjust(self, request):
+        data = self.validated(AdjustInputSerializer)
+
+        def change() -> Answer:
+            item = services.adjust_stock(
+                product_id=data["product_id"],
+                delta=data.get("delta"),
+                counted=data.get("available_stock"),
+                reason=data["reason"],
+                reference=data["reference"],
+                expected_version=data.get("expected_version"),
+                actor=actor_of(request),
+            )
+            return Answer(status.HTTP_200_OK, InventorySerializer(item).data)
+
+        return self.idempotent(change)
+
+    @extend_schema(
+        summary="Change the low-stock threshold",
+        request=ThresholdInputSerializer,
+        parameters=[product_id_path_parameter()],
+        responses={
+            200: InventorySerializer,
+            **errors(
+                *PROTECTED,
+                *WITH_BODY,
+                s404=PRODUCT_NOT_FOUND,
+                s409="`version_conflict`: `expected_version` is stale (`details.current_version`).",
+            ),
+        },
+    )
+    @action(detail=True, methods=["put"])
+    def threshold(self, request, product_id=None):
+        product_id = self.path_product_id(product_id)
+        data = self.validated(ThresholdInputSerializer)
+        item = services.set_low_stock_threshold(product_id=product_id, **data, actor=actor_of(request))
+        return Response(InventorySerializer(item).data)
+
+    @extend_schema(
+        summary="A product's log entries, newest first",
+        parameters=[product_id_path_parameter()],
+        responses={
+            200: InventoryLogSerializer(many=True),
+            **errors(*LIST, s404="`product_not_found` (no such product), or `not_found` (no such page)."),
+        },
+    )
+    @action(detail=False, methods=["get"], url_path=r"logs/(?P<product_id>[^/]+)")
+    def logs(self, request, product_id=None):
+        product_id = self.path_product_id(product_id)
+        if not Inventory.objects.filter(product_id=product_id).exists():
+            raise ProductNotFound(product_id)
+        entries = self.filter_queryset(self.get_queryset().filter(product_id=product_id))
+        return self.paginated(entries, InventoryLogSerializer)
+
+
+__all__ = ["InventoryViewSet", "OpenApiResponse", "PublicCheckViewSet"]

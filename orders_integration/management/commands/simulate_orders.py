@@ -1,0 +1,268 @@
+"""Drive a realistic mix of orders through `InventoryClient` against a running server.
+
+Each order picks 1 to 4 products (a few popular ones far more often, so they sell
+out and some orders are turned away), may check them first like a cart page,
+reserves them, then is paid (most), cancelled (some) or abandoned (some): an
+abandoned order holds its stock for `--abandon-ttl` seconds only, and one in
+five comes back to pay after its hold lapsed (paid late if the units are still
+there, refunded if not). Now and then a call is sent twice, as an order app does
+when an answer is lost, and the repeat must answer like the first.
+
+Products `--first-product` .. `--first-product + --products - 1` that do not
+exist yet are created, with `--stock` units, in the database this command is
+configured with (so run it with the server's DATABASE_URL); the ledger check at
+the end runs against that database too, when it is the server's.
+"""
+
+import os
+import random
+import secrets
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from inventory import services
+from inventory.exceptions import AlreadyExists
+from inventory.models import Inventory
+from orders_integration.client import (
+    InsufficientStock,
+    InventoryAPIError,
+    InventoryClient,
+    Line,
+    ReservationExpired,
+)
+
+SIMULATOR_ACTOR = "order-simulator"
+MAX_LINES = 4
+MAX_QUANTITY_PER_LINE = 3
+CHECK_FIRST_RATE = 0.3
+REPEAT_RATE = 0.05
+LATE_PAYER_RATE = 0.2
+FATE_WEIGHTS = {"paid": 80, "cancelled": 10, "abandoned": 10}
+BATCH_CHECK_LIMIT = 200
+
+
+@dataclass
+class Tally:
+    """What the orders did, filled in by every worker thread."""
+
+    outcomes: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+    latencies_ms: defaultdict = field(default_factory=lambda: defaultdict(list))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, outcome: str) -> None:
+        with self.lock:
+            self.outcomes[outcome] += 1
+
+    def error(self, code: str) -> None:
+        with self.lock:
+            self.errors[code] += 1
+
+    def timed(self, operation: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            with self.lock:
+                self.latencies_ms[operation].append(elapsed_ms)
+
+
+class OrderSimulation:
+    """The life of one order; its choices come from its own seeded generator."""
+
+    def __init__(self, client: InventoryClient, tally: Tally, product_ids: list[int], abandon_ttl: int) -> None:
+        self.client = client
+        self.tally = tally
+        self.product_ids = product_ids
+        # A long tail: the first products sell several times more than the last, so they run out first.
+        self.popularity = [rank**-0.5 for rank in range(1, len(product_ids) + 1)]
+        self.abandon_ttl = abandon_ttl
+
+    def run(self, order_id: str, rng: random.Random) -> None:
+        try:
+            self._live(order_id, rng)
+        except InventoryAPIError as failure:
+            self.tally.error(failure.code)
+
+    def _live(self, order_id: str, rng: random.Random) -> None:
+        lines = self._pick_lines(rng)
+        fate = rng.choices(list(FATE_WEIGHTS), weights=list(FATE_WEIGHTS.values()))[0]
+        if rng.random() < CHECK_FIRST_RATE:
+            self.tally.timed("check_batch", self.client.check_batch, lines)
+        ttl = self.abandon_ttl if fate == "abandoned" else None
+        try:
+            self._call_maybe_twice(rng, "reserve", self.client.reserve_order, order_id, lines, ttl_seconds=ttl)
+        except InsufficientStock:
+            self.tally.count("rejected")
+            return
+        self.tally.count("placed")
+        self.tally.count(fate)
+        if fate == "paid":
+            self._call_maybe_twice(rng, "deduct", self.client.deduct, order_id)
+        elif fate == "cancelled":
+            self._call_maybe_twice(rng, "release", self.client.release, order_id)
+        elif rng.random() < LATE_PAYER_RATE:
+            self._pay_late(order_id)
+
+    def _pick_lines(self, rng: random.Random) -> list[Line]:
+        count = min(rng.randint(1, MAX_LINES), len(self.product_ids))
+        chosen: set[int] = set()
+        while len(chosen) < count:
+            chosen.add(rng.choices(self.product_ids, weights=self.popularity)[0])
+        return [Line(product_id, rng.randint(1, MAX_QUANTITY_PER_LINE)) for product_id in sorted(chosen)]
+
+    def _call_maybe_twice(self, rng: random.Random, operation: str, call: Callable[..., Any], *args, **kwargs):
+        first = self.tally.timed(operation, call, *args, **kwargs)
+        if rng.random() < REPEAT_RATE:
+            repeat = self.tally.timed(operation, call, *args, **kwargs)
+            self.tally.count("repeated_calls")
+            if repeat.created or repeat.reservations != first.reservations:
+                self.tally.error("repeat_not_idempotent")
+        return first
+
+    def _pay_late(self, order_id: str) -> None:
+        """Come back after the hold lapsed: paid if the units are still free, else refunded."""
+        time.sleep(self.abandon_ttl + 0.5)
+        self.tally.count("came_back_late")
+        try:
+            paid = self.tally.timed("deduct", self.client.deduct, order_id)
+        except ReservationExpired:
+            self.tally.count("refunded")
+            return
+        if any(reservation.reacquired for reservation in paid.reservations):
+            self.tally.count("paid_late")
+
+
+class Command(BaseCommand):
+    help = "Simulate the order application against a running inventory server, then check the ledger."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", required=True, help="the server's root, e.g. http://127.0.0.1:8000")
+        parser.add_argument(
+            "--token",
+            default=os.environ.get("INVENTORY_API_TOKEN"),
+            help="an internal API client's token (default: $INVENTORY_API_TOKEN, which keeps it out of `ps`)",
+        )
+        parser.add_argument("--orders", type=int, default=200)
+        parser.add_argument("--concurrency", type=int, default=8)
+        parser.add_argument("--products", type=int, default=50)
+        parser.add_argument("--seed", type=int, default=None, help="makes each order's choices repeatable")
+        parser.add_argument("--first-product", type=int, default=1_000_001, help="product_id of the first product")
+        parser.add_argument("--stock", type=int, default=500, help="units of each product that is created")
+        parser.add_argument("--abandon-ttl", type=int, default=2, help="seconds an abandoned order holds stock")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, **options):
+        if not options["token"]:
+            raise CommandError("Give --token or set INVENTORY_API_TOKEN.")
+        for name in ("orders", "concurrency", "products", "abandon_ttl"):
+            if options[name] < 1:
+                raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
+        seed = options["seed"] if options["seed"] is not None else secrets.randbelow(2**31)
+        product_ids = list(range(options["first_product"], options["first_product"] + options["products"]))
+        tally = Tally()
+        with InventoryClient(options["base_url"], options["token"], max_connections=options["concurrency"]) as client:
+            shares_database = self._prepare_products(client, product_ids, options["stock"])
+            started = time.perf_counter()
+            self._run_orders(client, tally, product_ids, seed, options)
+            elapsed = time.perf_counter() - started
+        self._print_summary(tally, seed, elapsed, options)
+        self._check_ledger(shares_database)
+
+    def _prepare_products(self, client: InventoryClient, product_ids: list[int], stock: int) -> bool:
+        """Create missing products here; return whether the server sees this same database."""
+        created = 0
+        for product_id in product_ids:
+            try:
+                services.create_inventory(
+                    product_id=product_id, available_stock=stock, actor=SIMULATOR_ACTOR, reason="order simulation"
+                )
+                created += 1
+            except AlreadyExists:
+                pass
+        local = dict(Inventory.objects.filter(product_id__in=product_ids).values_list("product_id", "available_stock"))
+        remote = {}
+        for start in range(0, len(product_ids), BATCH_CHECK_LIMIT):
+            chunk = product_ids[start : start + BATCH_CHECK_LIMIT]
+            answer = client.check_batch([Line(product_id, 1) for product_id in chunk])
+            remote.update((item.product_id, item.available_stock) for item in answer.items if item.found)
+        missing = [product_id for product_id in product_ids if product_id not in remote]
+        if missing:
+            raise CommandError(
+                f"{len(missing)} product(s) are unknown to the server (first: {missing[0]}). Run this command "
+                "with the server's DATABASE_URL so that it can create them, or create them on the server."
+            )
+        self.stdout.write(f"Products: {len(product_ids)} ({created} created here with {stock} units each).")
+        return remote == local
+
+    def _run_orders(self, client, tally, product_ids, seed, options) -> None:
+        simulation = OrderSimulation(client, tally, product_ids, options["abandon_ttl"])
+        run_id = secrets.token_hex(3)
+        with (
+            ThreadPoolExecutor(max_workers=options["concurrency"]) as pool,
+            tqdm(total=options["orders"], unit="order", disable=options["no_progress"]) as progress,
+        ):
+            futures = [
+                # Each order's generator depends on the seed and its number only, not on thread timing.
+                pool.submit(simulation.run, f"sim-{run_id}-{index:06d}", random.Random(f"{seed}:{index}"))  # noqa: S311
+                for index in range(options["orders"])
+            ]
+            for future in as_completed(futures):
+                future.result()
+                progress.update()
+
+    def _print_summary(self, tally: Tally, seed: int, elapsed: float, options) -> None:
+        outcomes, write = tally.outcomes, self.stdout.write
+        write(
+            f"Orders: {options['orders']} in {elapsed:.1f} s ({options['orders'] / elapsed:.1f} orders/s), "
+            f"concurrency {options['concurrency']}, {options['products']} products, seed {seed}"
+        )
+        write(f"  placed {outcomes['placed']}, rejected for insufficient stock {outcomes['rejected']}")
+        write(
+            f"  paid {outcomes['paid']}, cancelled {outcomes['cancelled']}, abandoned {outcomes['abandoned']} "
+            f"(came back after the hold lapsed {outcomes['came_back_late']}: paid late {outcomes['paid_late']}, "
+            f"refunded {outcomes['refunded']})"
+        )
+        write(f"  calls sent twice {outcomes['repeated_calls']}")
+        errors = ", ".join(f"{code} {count}" for code, count in tally.errors.most_common()) or "none"
+        write(f"Errors by code: {errors}")
+        write(f"Latency (ms)   {'calls':>7} {'p50':>8} {'p99':>8}")
+        every_call = []
+        for operation in sorted(tally.latencies_ms):
+            samples = tally.latencies_ms[operation]
+            every_call.extend(samples)
+            write(_latency_row(operation, samples))
+        write(_latency_row("all", every_call))
+
+    def _check_ledger(self, shares_database: bool) -> None:
+        if not shares_database:
+            self.stdout.write(
+                "Ledger check: skipped, the server does not use this command's database; "
+                "run `manage.py verify_ledger` where it does."
+            )
+            return
+        self.stdout.write("Ledger check: ", ending="")
+        call_command("verify_ledger", stdout=self.stdout)
+
+
+def _latency_row(name: str, samples: list[float]) -> str:
+    if not samples:
+        return f"  {name:<12} {0:>7}"
+    ordered = sorted(samples)
+    return f"  {name:<12} {len(ordered):>7} {_percentile(ordered, 50):>8.1f} {_percentile(ordered, 99):>8.1f}"
+
+
+def _percentile(ordered: list[float], percent: int) -> float:
+    """Nearest-rank percentile of sorted samples."""
+    rank = max(1, -(-len(ordered) * percent // 100))
+    return ordered[rank - 1]

@@ -1,0 +1,153 @@
+"""The internal endpoints the order application calls (and the reservations list)."""
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from inventory import services
+from inventory.api_schema import INSUFFICIENT_STOCK_EXAMPLE, LIST, PROTECTED, WITH_BODY, errors
+from inventory.api_views_base import ApiViewSet
+from inventory.filters import ReservationFilter
+from inventory.models import Reservation
+from orders_integration.authentication import actor_of
+from orders_integration.permissions import InternalClientOrStaffAction, IsInternalClient
+from orders_integration.serializers import (
+    CleanupInputSerializer,
+    CleanupResultSerializer,
+    OrderLineInputSerializer,
+    OrderReservationsSerializer,
+    ReservationSerializer,
+    ReserveInputSerializer,
+    ReserveOneLineSerializer,
+    ReserveOrderSerializer,
+)
+
+RESERVATION_NOT_FOUND = "`reservation_not_found`: no reservation for that order (and product)."
+
+
+def _answer(order_id: str, reservations: list[Reservation], status_code: int = status.HTTP_200_OK) -> Response:
+    body = OrderReservationsSerializer({"order_id": order_id, "reservations": reservations}).data
+    return Response(body, status=status_code)
+
+
+@extend_schema(tags=["internal"])
+class OrderReservationViewSet(ApiViewSet):
+    """For the order application's API client (internal role) only."""
+
+    permission_classes = (IsInternalClient,)
+    pagination_class = None
+    filter_backends = ()
+
+    def get_serializer_class(self):
+        return {
+            "reserve": ReserveInputSerializer,
+            "release": OrderLineInputSerializer,
+            "deduct": OrderLineInputSerializer,
+        }.get(self.action, CleanupInputSerializer)
+
+    @extend_schema(
+        summary="Hold stock for an order: all lines or none",
+        description=(
+            "201 when anything new was reserved; 200 with the same body when every line already had an "
+            "active or confirmed reservation of the same quantity (an idempotent repeat, nothing changes). "
+            "A line whose reservation was cancelled or expired is never reopened: 409 `reservation_exists`."
+        ),
+        request=PolymorphicProxySerializer(
+            component_name="ReserveRequest",
+            serializers=[ReserveOneLineSerializer, ReserveOrderSerializer],
+            resource_type_field_name=None,
+        ),
+        responses={
+            201: OrderReservationsSerializer,
+            200: OrderReservationsSerializer,
+            **errors(
+                *PROTECTED,
+                *WITH_BODY,
+                s404="`product_not_found`",
+                s409="`insufficient_stock` (`details.items`: product_id, requested, available), "
+                "or `reservation_exists`.",
+            ),
+        },
+        examples=[INSUFFICIENT_STOCK_EXAMPLE],
+    )
+    @action(detail=False, methods=["post"])
+    def reserve(self, request):
+        data = self.validated(ReserveInputSerializer)
+        result = services.reserve_stock(
+            order_id=data["order_id"],
+            lines=[services.ReservationLine(line["product_id"], line["quantity"]) for line in data["lines"]],
+            ttl_seconds=data["ttl_seconds"],
+            actor=actor_of(request),
+        )
+        return _answer(result.order_id, result.reservations, status.HTTP_201_CREATED if result.created else 200)
+
+    @extend_schema(
+        summary="Order cancelled: release its active reservations",
+        request=OrderLineInputSerializer,
+        responses={
+            200: OrderReservationsSerializer,
+            **errors(
+                *PROTECTED,
+                *WITH_BODY,
+                s404=RESERVATION_NOT_FOUND,
+                s409="`reservation_not_active`: a line is confirmed; nothing was released.",
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def release(self, request):
+        data = self.validated(OrderLineInputSerializer)
+        reservations = services.release_reservations(**data, actor=actor_of(request))
+        return _answer(data["order_id"], reservations)
+
+    @extend_schema(
+        summary="Payment succeeded: confirm the order's reservations",
+        request=OrderLineInputSerializer,
+        responses={
+            200: OrderReservationsSerializer,
+            **errors(
+                *PROTECTED,
+                *WITH_BODY,
+                s404=RESERVATION_NOT_FOUND,
+                s409="`reservation_not_active` (a line is cancelled) or `reservation_expired` (a late payment "
+                "whose units are gone; the overdue hold is expired and logged).",
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def deduct(self, request):
+        data = self.validated(OrderLineInputSerializer)
+        reservations = services.deduct_reservations(**data, actor=actor_of(request))
+        return _answer(data["order_id"], reservations)
+
+    @extend_schema(
+        summary="Expire every overdue active reservation",
+        request=None,
+        responses={200: CleanupResultSerializer, **errors(*PROTECTED, *WITH_BODY)},
+    )
+    @action(detail=False, methods=["post"], url_path="cleanup-expired")
+    def cleanup_expired(self, request):
+        expired = services.expire_overdue_reservations()
+        return Response(CleanupResultSerializer({"expired": expired}).data)
+
+
+@extend_schema(tags=["internal"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Reservations, newest first (internal client, or staff with inventory.view_reservation)",
+        responses={200: ReservationSerializer(many=True), **errors(*LIST)},
+    )
+)
+class ReservationListViewSet(ApiViewSet):
+    permission_classes = (InternalClientOrStaffAction,)
+    staff_permissions = {"list": "inventory.view_reservation"}
+    filterset_class = ReservationFilter
+    serializer_class = ReservationSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return Reservation.objects.order_by("-created_at", "-id")
+
+    def list(self, request):
+        return self.paginated(self.filter_queryset(self.get_queryset()), ReservationSerializer)

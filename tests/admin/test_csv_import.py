@@ -1,0 +1,99 @@
+"""CSV import: preview with per-row errors, then all or nothing."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from inventory.admin_csv import ImportFailed, ImportKind, apply_import, plan_import
+from inventory.models import Inventory, InventoryLog
+
+IMPORT = reverse("admin:inventory_inventory_import")
+
+
+def upload(client, kind: str, text: str, reason: str = "delivery 12"):
+    return client.post(
+        IMPORT, {"kind": kind, "reason": reason, "file": SimpleUploadedFile("stock.csv", text.encode(), "text/csv")}
+    )
+
+
+def available(*items) -> list[int]:
+    return [Inventory.objects.get(pk=item.pk).available_stock for item in items]
+
+
+def test_restock_file_preview_then_apply(client_for, staff, item):
+    first, second = item(5), item(0)
+    client = client_for(staff)
+    text = f"product_id,quantity,reference\n{first.product_id},10,PO-1\n{second.product_id},3,\n"
+
+    preview = upload(client, "restock", text)
+
+    assert preview.status_code == 200
+    plan = preview.context["plan"]
+    assert plan.is_valid
+    assert [(row.available_now, row.available_after) for row in plan.rows] == [(5, 15), (0, 3)]
+    assert available(first, second) == [5, 0]  # a preview changes nothing
+
+    applied = client.post(IMPORT, {"kind": "restock", "content": text, "reason": "delivery 12"})
+
+    assert applied.status_code == 302
+    assert available(first, second) == [15, 3]
+    entry = InventoryLog.objects.filter(product_id=first.product_id, operation="restock").get()
+    assert (entry.actor, entry.reason, entry.reference) == ("staffer", "delivery 12", "PO-1")
+
+
+def test_per_row_errors_are_shown_and_nothing_is_applied(client_for, manager, item):
+    known = item(5)
+    text = f"product_id,counted,reason\n{known.product_id},7,recount\n999999999,1,\n{known.product_id},x,\nabc,-1,\n"
+    preview = upload(client_for(manager), "counted", text)
+
+    rows = preview.context["plan"].rows
+    assert not preview.context["plan"].is_valid
+    assert rows[0].errors == [f"Product {known.product_id} is counted on more than one row."]
+    assert rows[1].errors == ["No inventory record for product 999999999."]
+    assert "counted must be a whole number, not 'x'." in rows[2].errors
+    assert len(rows[3].errors) == 2
+    assert "Nothing was applied" in preview.content.decode()
+    assert available(known) == [5]
+
+
+def test_a_file_without_the_needed_columns(client_for, staff):
+    preview = upload(client_for(staff), "restock", "product,qty\n1,2\n")
+    assert preview.context["plan"].errors == ["Missing column(s): product_id, quantity."]
+
+
+def test_apply_rechecks_the_file(client_for, staff, item):
+    product = item(5)
+    response = client_for(staff).post(
+        IMPORT, {"kind": "restock", "content": f"product_id,quantity\n{product.product_id},0\n", "reason": "r"}
+    )
+    assert response.status_code == 200
+    assert response.context["plan"].rows[0].errors
+    assert available(product) == [5]
+
+
+def test_a_row_the_service_refuses_rolls_back_the_rows_before_it(item):
+    first, second = item(5), item(5)
+    plan = plan_import(
+        f"product_id,counted\n{first.product_id},9\n{second.product_id},8\n", ImportKind.COUNTED, "stock-take"
+    )
+    assert plan.is_valid
+    plan.rows[1].reason = " "  # the service requires a real reason for an adjustment
+
+    with pytest.raises(ImportFailed, match="Line 3"):
+        apply_import(plan, actor="tester")
+
+    assert available(first, second) == [5, 5]
+    assert not InventoryLog.objects.filter(operation="adjust").exists()
+
+
+def test_counted_import_needs_the_adjust_permission(client_for, staff, item):
+    product = item(5)
+    client = client_for(staff)
+    text = f"product_id,counted\n{product.product_id},1\n"
+    assert upload(client, "counted", text).status_code == 403
+    assert client.post(IMPORT, {"kind": "counted", "content": text, "reason": "r"}).status_code == 403
+    assert available(product) == [5]
+
+
+def test_import_needs_a_stock_permission(client_for, viewer):
+    assert client_for(viewer).get(IMPORT).status_code == 403

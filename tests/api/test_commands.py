@@ -1,0 +1,59 @@
+"""create_api_client: prints only the token, stores its hash, rotates."""
+
+import hashlib
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from orders_integration.models import ApiClient
+from tests.api.conftest import API, token_client
+
+pytestmark = pytest.mark.django_db
+
+
+def create(capsys, *args):
+    call_command("create_api_client", *args)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    return out.strip()
+
+
+def test_prints_only_the_token_and_stores_its_hash(capsys):
+    token = create(capsys, "order-app", "--role", "internal")
+    assert " " not in token
+    assert len(token) > 30
+    client = ApiClient.objects.get(name="order-app")
+    assert client.role == "internal"
+    assert client.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str(list(ApiClient.objects.values()))
+    assert not client.user.is_staff
+    assert not client.user.has_usable_password()
+
+
+def test_rotation_replaces_the_token(capsys):
+    old = create(capsys, "order-app", "--role", "internal")
+    new = create(capsys, "order-app", "--role", "internal")
+    assert old != new
+    assert ApiClient.objects.count() == 1
+    assert token_client(old).post(f"{API}/inventory/cleanup-expired").status_code == 401
+    assert token_client(new).post(f"{API}/inventory/cleanup-expired").status_code == 200
+
+
+def test_order_service_is_the_internal_role(capsys):
+    create(capsys, "orders", "--role", "order-service")
+    assert ApiClient.objects.get().role == "internal"
+
+
+def test_a_deactivated_client_is_refused(capsys):
+    token = create(capsys, "order-app", "--role", "internal")
+    ApiClient.objects.update(is_active=False)
+    assert token_client(token).post(f"{API}/inventory/cleanup-expired").status_code == 401
+
+
+def test_bad_arguments():
+    with pytest.raises(CommandError):
+        call_command("create_api_client", "bad name", "--role", "staff")
+    with pytest.raises(CommandError):
+        call_command("create_api_client", "x", "--role", "staff", "--user", "nobody")
+    with pytest.raises(CommandError):
+        call_command("create_api_client", "x", "--role", "internal", "--user", "nobody")
