@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= config.settings.base
 
-.PHONY: install run test lint format migrate
+.PHONY: install run test lint format migrate bench bench-full
 
 install: $(STAMP)
 
@@ -38,3 +38,14 @@ format: install
 
 migrate: install
 	$(PYTHON) manage.py migrate --no-input
+
+# Load benchmarks (benchmarks/RESULTS.md): gunicorn on 127.0.0.1, PostgreSQL databases
+# inventory_bench_*, Redis db 7. `bench` is the short version; `bench-full` runs every
+# scenario at full size three times and profiles the workers.
+bench: install
+	$(PYTHON) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PYTHON) -m benchmarks.run
+
+bench-full: install
+	$(PYTHON) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PYTHON) -m benchmarks.run --full --profile

@@ -103,8 +103,10 @@ def _drf_code(exc: exceptions.APIException) -> str:
     for exc_class, code in _DRF_CODES:
         if isinstance(exc, exc_class):
             return code
-    code = getattr(exc, "default_code", "") or "error"
-    return code if code in ERROR_STATUS else "validation_error" if exc.status_code == 400 else code
+    # Any other APIException: its own code, or validation_error for a 400.
+    if exc.status_code == status.HTTP_400_BAD_REQUEST:
+        return "validation_error"
+    return getattr(exc, "default_code", "") or "error"
 
 
 def _drf_message_and_details(exc: exceptions.APIException, code: str) -> tuple[str, dict[str, Any]]:

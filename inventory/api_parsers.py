@@ -31,11 +31,26 @@ class StrictJSONParser(JSONParser):
             raise RequestTooLarge(f"The request body is over {limit} bytes.")
         try:
             text = raw.decode("utf-8")
-            return json.loads(text, parse_constant=_refuse_constant)
+            data = json.loads(text, parse_constant=_refuse_constant)
+            _require_encodable(data)
+            return data
         except RecursionError:
             raise exceptions.ParseError("JSON parse error: nested too deeply.") from None
         except ValueError as error:  # also UnicodeDecodeError and over-long integers
             raise exceptions.ParseError(f"JSON parse error: {error}") from None
+
+
+def _require_encodable(value) -> None:
+    """A lone surrogate (`"\\ud800"`) parses, but no database can store it: refuse it here."""
+    if isinstance(value, str):
+        value.encode("utf-8")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            key.encode("utf-8")
+            _require_encodable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _require_encodable(item)
 
 
 def _refuse_constant(name: str):

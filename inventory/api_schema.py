@@ -79,16 +79,25 @@ ARRAY_BOUNDS = {
 }
 
 
-def add_array_bounds(result, generator, request, public):
+def complete_schema(result, generator, request, public):
     """SPECTACULAR_SETTINGS postprocessing hook: what drf-spectacular leaves out.
 
     minItems/maxItems of the bounded lists, and every request body is required
-    (a oneOf body, from a PolymorphicProxySerializer, is not marked so).
+    (a oneOf body, from a PolymorphicProxySerializer, is not marked so), an array
+    query parameter (`ordering`) has at least one item. Paths are
+    written as the contract writes them, without the trailing slash (both forms
+    answer, with no redirect).
     """
+    result["paths"] = {
+        (path.rstrip("/") if path.startswith("/api/v1/") else path): item for path, item in result["paths"].items()
+    }
     for item in result.get("paths", {}).values():
         for operation in item.values():
             if isinstance(operation, dict) and "requestBody" in operation:
                 operation["requestBody"]["required"] = True
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("schema", {}).get("type") == "array":
+                    parameter["schema"]["minItems"] = 1  # `ordering=` alone is refused
     schemas = result.get("components", {}).get("schemas", {})
     for (component, field), (minimum, maximum) in ARRAY_BOUNDS.items():
         prop = schemas.get(component, {}).get("properties", {}).get(field)

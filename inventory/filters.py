@@ -1,12 +1,15 @@
 """Filters of the staff and internal lists (django-filter), strict about their values."""
 
 import re
+from datetime import UTC
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions
 
 from inventory.api_fields import MAX_PRODUCT_ID
 from inventory.models import ORDER_ID_PATTERN, Inventory, InventoryLog, LogOperation, Reservation, ReservationStatus
@@ -41,6 +44,23 @@ class OrderIdFormField(forms.RegexField):
         super().__init__(regex=ORDER_ID_PATTERN, **kwargs)
 
 
+class UTCIsoDateTimeFormField(IsoDateTimeField):
+    """ISO 8601, turned into UTC here: the database refuses offsets past 15:59."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("The time is out of range.") from None
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeFormField
+
+
 @extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_PRODUCT_ID})
 class ProductIdFilter(django_filters.Filter):
     field_class = StrictIntegerFormField
@@ -60,6 +80,8 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     """The order asked for, then product_id, so that pages never overlap."""
 
     def filter(self, qs, value):
+        if value and not all(value):
+            raise exceptions.ValidationError({"ordering": ["An empty field name is not allowed."]})
         ordering = [self.get_ordering_value(param) for param in value or []]
         if not any(field.lstrip("-") == "product_id" for field in ordering):
             ordering.append("product_id")
@@ -72,8 +94,7 @@ class StrictFilterSet(django_filters.FilterSet):
     def is_valid(self) -> bool:
         valid = super().is_valid()
         for name in self.filters:
-            # An empty `ordering` is an empty list: the default order.
-            if name != "ordering" and name in self.data and self.data.get(name) == "":
+            if name in self.data and self.data.get(name) == "":
                 self.form.add_error(name, "An empty value is not allowed; leave the parameter out instead.")
                 valid = False
         return valid
@@ -101,10 +122,10 @@ class InventoryFilter(StrictFilterSet):
 class InventoryLogFilter(StrictFilterSet):
     operation = django_filters.ChoiceFilter(choices=LogOperation.choices)
     order_id = OrderIdFilter(field_name="order_id")
-    since = django_filters.IsoDateTimeFilter(
+    since = UTCIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Entries at or after this time (ISO 8601)."
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = UTCIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Entries before this time (ISO 8601)."
     )
 

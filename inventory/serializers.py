@@ -20,9 +20,19 @@ def quantity_field(**kwargs) -> StrictIntegerField:
     return StrictIntegerField(min_value=1, max_value=MAX_QUANTITY, **kwargs)
 
 
+# Text fields: no NUL character (PostgreSQL cannot store one).
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+
+def text_field(max_length: int) -> serializers.RegexField:
+    return serializers.RegexField(
+        NO_NUL_PATTERN, required=False, allow_blank=True, max_length=max_length, default="", trim_whitespace=False
+    )
+
+
 def reason_field() -> serializers.RegexField:
     return serializers.RegexField(
-        r"\S",
+        r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
         max_length=MAX_REASON_LENGTH,
         help_text="Required: why the stock is corrected.",
         error_messages={"invalid": "A reason is required."},
@@ -140,8 +150,8 @@ class CreateInventoryInputSerializer(serializers.Serializer):
 class RestockInputSerializer(serializers.Serializer):
     product_id = product_id_field()
     quantity = quantity_field()
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON_LENGTH, default="")
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REFERENCE_LENGTH, default="")
+    reason = text_field(MAX_REASON_LENGTH)
+    reference = text_field(MAX_REFERENCE_LENGTH)
 
 
 class AdjustInputSerializer(serializers.Serializer):
@@ -159,7 +169,7 @@ class AdjustInputSerializer(serializers.Serializer):
         help_text="The counted figure to set available stock to. Exactly one of delta and available_stock.",
     )
     reason = reason_field()
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REFERENCE_LENGTH, default="")
+    reference = text_field(MAX_REFERENCE_LENGTH)
     expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
     def validate(self, attrs):
@@ -174,7 +184,7 @@ class AdjustByDeltaSerializer(serializers.Serializer):
     product_id = product_id_field()
     delta = StrictIntegerField(min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY, help_text="Signed change.")
     reason = reason_field()
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REFERENCE_LENGTH)
+    reference = text_field(MAX_REFERENCE_LENGTH)
     expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
@@ -183,7 +193,7 @@ class AdjustToCountSerializer(serializers.Serializer):
     product_id = product_id_field()
     available_stock = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY, help_text="The counted figure.")
     reason = reason_field()
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REFERENCE_LENGTH)
+    reference = text_field(MAX_REFERENCE_LENGTH)
     expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 

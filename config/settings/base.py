@@ -223,7 +223,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "inventory.api_schema.add_array_bounds",
+        "inventory.api_schema.complete_schema",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ReservationStatusEnum": "inventory.models.ReservationStatus",

@@ -48,6 +48,10 @@ HOSTILE = [
     ],
     ("staff", "post", "/inventory/restock", {"product_id": 42, "quantity": 1, "reference": "x" * 256}, JSON),
     ("staff", "post", "/inventory/restock", {"product_id": 42, "quantity": 1, "reason": ["a"]}, JSON),
+    ("staff", "post", "/inventory/restock", {"product_id": 42, "quantity": 1, "reason": "a\u0000b"}, JSON),
+    ("staff", "post", "/inventory/restock", b'{"product_id": 42, "quantity": 1, "reason": "\\ud800"}', JSON),
+    ("staff", "post", "/inventory/restock", b'{"product_id": 42, "quantity": 1, "\\udfff": 1}', JSON),
+    ("staff", "post", "/inventory/adjust", {"product_id": 42, "delta": 1, "reason": "   "}, JSON),
     ("staff", "post", "/inventory/adjust", {"product_id": 42, "delta": -1.0, "reason": "x"}, JSON),
     ("staff", "post", "/inventory/adjust", {"product_id": 42, "delta": True, "reason": "x"}, JSON),
     ("staff", "post", "/inventory/adjust", {"product_id": 42, "delta": -(10**10), "reason": "x"}, JSON),
@@ -115,6 +119,7 @@ HOSTILE = [
     ("staff", "get", "/inventory?page_size=1e3", None, None),
     ("staff", "get", "/inventory?ordering=password", None, None),
     ("staff", "get", "/inventory/logs/42?since=2026-13-45", None, None),
+    ("staff", "get", "/inventory/logs/42?since=0001-01-01T00:00:00%2B20:10", None, None),
     ("internal", "get", "/inventory/reservations?product_id=-1", None, None),
 ]
 

@@ -145,3 +145,35 @@ def test_unknown_method_on_a_protected_endpoint(callers):
     response = callers["staff_all_perms"].delete(f"{API}/inventory/restock")
     assert response.status_code == 405
     assert error_code(response) == "method_not_allowed"
+
+
+def warehouse_group(name: str):
+    """The group migration 0003 makes (made again here: a transactional test's flush removes it)."""
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("inventory.migrations.0003_warehouse_groups")
+    group, _ = Group.objects.get_or_create(name=name)
+    for codename, model in migration.GROUPS[name]:
+        group.permissions.add(
+            Permission.objects.get(codename=codename, content_type__app_label="inventory", content_type__model=model)
+        )
+    return group
+
+
+def test_the_warehouse_groups_open_the_matching_endpoints(db, product):
+    product(42, 10)
+    clerk = staff_user("group-clerk")
+    clerk.groups.add(warehouse_group("Warehouse staff"))
+    client = session_client(clerk)
+    assert client.get(f"{API}/inventory/logs/42").status_code == 200
+    assert client.post(f"{API}/inventory/restock", {"product_id": 42, "quantity": 1}, format="json").status_code == 200
+    adjust = client.post(f"{API}/inventory/adjust", {"product_id": 42, "delta": 1, "reason": "x"}, format="json")
+    assert adjust.status_code == 403
+    manager = staff_user("group-manager")
+    manager.groups.add(warehouse_group("Warehouse managers"))
+    adjust = session_client(manager).post(
+        f"{API}/inventory/adjust", {"product_id": 42, "delta": 1, "reason": "x"}, format="json"
+    )
+    assert adjust.status_code == 200

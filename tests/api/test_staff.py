@@ -80,7 +80,18 @@ def test_list_filters_and_ordering(staff, product):
 
 
 @pytest.mark.parametrize(
-    "query", ["product_id=abc", "product_id=1.0", "product_id=0", "is_low_stock=maybe", "ordering=reserved_stock"]
+    "query",
+    [
+        "product_id=abc",
+        "product_id=1.0",
+        "product_id=0",
+        "product_id=",
+        "is_low_stock=maybe",
+        "ordering=reserved_stock",
+        "ordering=,",
+        "ordering=",
+        "ordering=product_id,",
+    ],
 )
 def test_list_refuses_bad_filters(staff, query):
     response = staff.get(f"{API}/inventory?{query}")
@@ -261,6 +272,8 @@ def test_logs_newest_first_with_filters(staff, internal, product):
     later = (timezone.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
     assert staff.get(f"{API}/inventory/logs/42", {"since": later}).json()["count"] == 0
     assert staff.get(f"{API}/inventory/logs/42", {"until": later}).json()["count"] == 3
+    # Any offset Python accepts, even past what PostgreSQL takes.
+    assert staff.get(f"{API}/inventory/logs/42", {"since": "2020-01-01T00:00:00+20:10"}).json()["count"] == 3
     for bad in ("operation=steal", "since=yesterday", "order_id=bad%20id"):
         response = staff.get(f"{API}/inventory/logs/42?{bad}")
         assert response.status_code == 400, bad
@@ -289,3 +302,23 @@ def test_session_posts_need_csrf(db, product):
     assert response.status_code == 403
     assert error_code(response) == "permission_denied"
     assert Inventory.objects.get(product_id=42).available_stock == 10
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inventory",
+        "/inventory/product/42",
+        "/inventory/low-stock",
+        "/inventory/logs/42",
+        "/inventory/reservations",
+        "/inventory/restock",
+        "/inventory/check/42",
+        "/inventory/product/43",
+    ],
+)
+def test_the_browsable_api_renders_for_staff(staff, product, path):
+    product(42, 10)
+    response = staff.get(f"{API}{path}", HTTP_ACCEPT="text/html")
+    assert response.status_code in (200, 404, 405)
+    assert response["Content-Type"].startswith("text/html")

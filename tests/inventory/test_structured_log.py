@@ -13,9 +13,7 @@ def test_each_committed_change_writes_one_json_ready_line(make_item, caplog, dja
     caplog.set_level(logging.INFO, logger="inventory.stock")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.reserve_stock(
-            order_id="A-1", lines=[services.ReservationLine(item.product_id, 2)], actor="order-app"
-        )
+        services.reserve_stock(order_id="A-1", lines=[services.ReservationLine(item.product_id, 2)], actor="order-app")
 
     [line] = [record for record in caplog.records if record.name == "inventory.stock"]
     assert line.getMessage() == "stock_change"
