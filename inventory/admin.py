@@ -421,21 +421,7 @@ class ActorFilter(admin.SimpleListFilter):
 
 @admin.register(InventoryLog)
 class InventoryLogAdmin(ReadOnlyAdmin):
-    list_display = (
-        "id",
-        "created_at",
-        "product_id",
-        "operation",
-        "quantity",
-        "available_before",
-        "available_after",
-        "reserved_before",
-        "reserved_after",
-        "order_id",
-        "actor",
-        "reason",
-        "reference",
-    )
+    list_display = InventoryLog.ENTRY_FIELDS
     list_filter = ("operation", ActorFilter, "created_at")
     search_fields = ("product_id", "order_id")
     search_help_text = "Exact product id or order id."

@@ -97,6 +97,22 @@ class InventoryLog(models.Model):
     """The ledger: one row per change of an inventory row, never changed afterwards."""
 
     Operation = LogOperation
+    # What a log entry shows, in the contract's order (the API and the admin).
+    ENTRY_FIELDS = (
+        "id",
+        "product_id",
+        "operation",
+        "quantity",
+        "available_before",
+        "available_after",
+        "reserved_before",
+        "reserved_after",
+        "order_id",
+        "actor",
+        "reason",
+        "reference",
+        "created_at",
+    )
 
     product = models.ForeignKey(
         Inventory,

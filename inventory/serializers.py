@@ -87,21 +87,7 @@ class InventoryLogSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InventoryLog
-        fields = [
-            "id",
-            "product_id",
-            "operation",
-            "quantity",
-            "available_before",
-            "available_after",
-            "reserved_before",
-            "reserved_after",
-            "order_id",
-            "actor",
-            "reason",
-            "reference",
-            "created_at",
-        ]
+        fields = list(InventoryLog.ENTRY_FIELDS)
         read_only_fields = fields
 
 
