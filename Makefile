@@ -2,7 +2,6 @@
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export DJANGO_SETTINGS_MODULE ?= config.settings.base
 
 .PHONY: install run test lint format migrate bench bench-full
 
