@@ -1,0 +1,1 @@
+"""Load benchmarks of the inventory service: see benchmarks/RESULTS.md and `make bench`."""

@@ -1,0 +1,351 @@
+"""The tables of benchmarks/RESULTS.md from one run's figures: medians over the rounds, ratios, targets."""
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from statistics import median
+
+PG_SETTINGS = (
+    "max_connections",
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "synchronous_commit",
+    "fsync",
+    "wal_level",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "random_page_cost",
+    "max_parallel_workers_per_gather",
+    "jit",
+)
+
+
+def med(rounds: list[dict], value: Callable[[dict], float]) -> float:
+    return median(value(r) for r in rounds)
+
+
+def verdict(met: bool) -> str:
+    return "**met**" if met else "**missed**"
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def render(results: dict) -> str:
+    sections = []
+    rounds = results.get("rounds")
+    if rounds:
+        sections += [
+            f"Mode: {results['mode']}, {len(rounds)} round(s); each figure is the median over the rounds. "
+            "Load average (1 min) before/after each round: "
+            + ", ".join(f"{r['load_before']:.1f}/{r['load_after']:.1f}" for r in rounds)
+            + ".",
+            flash_table(rounds, results["sizes"]),
+            everyday_table(rounds),
+            batch_table(rounds),
+            expiry_table(rounds),
+            f"verify_ledger over the whole run database at the end: {'passed' if results['ledger_ok'] else 'FAILED'}.",
+            statements_table(results["statements"]),
+        ]
+    if results.get("back_office"):
+        sections += [back_office_table(results["back_office"]), explain_section(results["back_office"][0])]
+    if results.get("profile"):
+        sections.append(profile_table(results["profile"]))
+    return "\n\n".join(sections)
+
+
+def flash_table(rounds: list[dict], sizes: dict) -> str:
+    def label(r, name, field):
+        return r["flash"]["labels"].get(name, {}).get(field, 0.0)
+
+    reserved = med(rounds, lambda r: label(r, "reserved", "per_s"))
+    sold_out = med(rounds, lambda r: label(r, "409 insufficient_stock", "per_s"))
+    pg = med(rounds, lambda r: r["pgbench"][64]["per_s"])
+    bare = med(rounds, lambda r: r["bare"][64]["requests_per_s"])
+    p50 = med(rounds, lambda r: label(r, "reserved", "p50_ms"))
+    p99 = med(rounds, lambda r: label(r, "reserved", "p99_ms"))
+    so_p50 = med(rounds, lambda r: label(r, "409 insufficient_stock", "p50_ms"))
+    so_p99 = med(rounds, lambda r: label(r, "409 insufficient_stock", "p99_ms"))
+    errors = sum(r["flash"]["server_errors"] for r in rounds)
+    oversold = max(r["flash"]["oversold"] for r in rounds)
+    conflicts = sum(r["flash"]["version_conflicts"] for r in rounds)
+    ledger = all(r["flash"]["ledger_ok"] for r in rounds)
+    ceiling = min(pg, bare)
+    one = {k: med(rounds, lambda r, k=k: r["pgbench_one_statement"][k]) for k in ("per_s", "p50_ms", "p99_ms")}
+    others = sorted({label for r in rounds for label in r["flash"]["labels"]} - {"reserved", "409 insufficient_stock"})
+    rows = [
+        [
+            "reserved units/s",
+            _n(reserved),
+            _n(pg),
+            _n(bare),
+            f"{reserved / ceiling:.2f} of the lower",
+            ">= 0.7 x min",
+            verdict(reserved >= 0.7 * ceiling),
+        ],
+        [
+            "reserve p50 / p99 ms",
+            f"{p50:.1f} / {p99:.1f}",
+            f"{med(rounds, lambda r: r['pgbench'][64]['p50_ms']):.1f} / "
+            f"{med(rounds, lambda r: r['pgbench'][64]['p99_ms']):.1f}",
+            f"{med(rounds, lambda r: r['bare'][64]['labels']['201']['p50_ms']):.1f} / "
+            f"{med(rounds, lambda r: r['bare'][64]['labels']['201']['p99_ms']):.1f}",
+            f"p99 = {p99 / p50:.1f} x p50",
+            "p99 < 10 x p50",
+            verdict(p99 < 10 * p50),
+        ],
+        [
+            "pgbench: the reserve as one statement (a CTE), 64 clients",
+            "",
+            f"{_n(one['per_s'])}/s, p50 / p99 {one['p50_ms']:.1f} / {one['p99_ms']:.1f} ms",
+            "",
+            "the database's limit for a one-statement reserve",
+            "",
+            "",
+        ],
+        [
+            "sold-out answers/s",
+            _n(sold_out),
+            "",
+            _n(bare),
+            f"{sold_out / bare:.2f} of bare",
+            ">= 0.9 x bare",
+            verdict(sold_out >= 0.9 * bare),
+        ],
+        ["sold-out p50 / p99 ms", f"{so_p50:.1f} / {so_p99:.1f}", "", "", "", "", ""],
+        ["5xx answers (all rounds)", errors, "", "", "", "0", verdict(errors == 0)],
+        ["oversold units (worst round)", oversold, "", "", "", "0", verdict(oversold == 0)],
+        ["failures from version conflicts", conflicts, "", "", "", "0", verdict(conflicts == 0)],
+        ["verify_ledger on the product", "passed" if ledger else "FAILED", "", "", "", "passes", verdict(ledger)],
+    ]
+    if others:
+        rows.append(["other answers", ", ".join(others), "", "", "", "", ""])
+    if all(r["flash"]["cpu_by_phase"] for r in rounds):
+        rows += [_cpu_row(rounds, name, title) for name, title in (("app", "gunicorn"), ("postgres", "PostgreSQL"))]
+    title = (
+        f"### 1. Flash sale: 64 clients, one product of {sizes['flash_stock']:,} units, "
+        f"then {sizes['sold_out_attempts']:,} attempts after it sold out"
+    )
+    header = ["", "app (gunicorn)", "pgbench, same SQL, 64 clients", "bare DRF, 64 clients", "ratio", "target", ""]
+    return title + "\n\n" + table(header, rows)
+
+
+def _cpu_row(rounds: list[dict], name: str, title: str) -> list:
+    key = f"{name}_cpu_ms"
+    selling = med(rounds, lambda r: r["flash"]["cpu_by_phase"]["selling"][key])
+    sold = med(rounds, lambda r: r["flash"]["cpu_by_phase"]["sold_out"][key])
+    bare = med(rounds, lambda r: r["bare"][64][key])
+    ratios = f"{selling / bare:.1f} x / {sold / bare:.1f} x bare"
+    return [
+        f"{title} CPU ms per reserve / per sold-out answer",
+        f"{selling:.2f} / {sold:.2f}",
+        "",
+        f"{bare:.2f}",
+        ratios,
+        "",
+        "",
+    ]
+
+
+def everyday_table(rounds: list[dict]) -> str:
+    rows = []
+    for clients in sorted(rounds[0]["everyday"]):
+        rate = med(rounds, lambda r, c=clients: r["everyday"][c]["requests_per_s"])
+        bare = med(rounds, lambda r, c=clients: r["bare"][c]["requests_per_s"])
+        pg = med(rounds, lambda r, c=clients: r["pgbench"][c]["per_s"])
+        p50 = med(rounds, lambda r, c=clients: r["everyday"][c]["labels"]["reserve 201"]["p50_ms"])
+        p99 = med(rounds, lambda r, c=clients: r["everyday"][c]["labels"]["reserve 201"]["p99_ms"])
+        errors = sum(r["everyday"][clients]["server_errors"] for r in rounds)
+        cpu = med(rounds, lambda r, c=clients: r["everyday"][c]["app_cpu_ms"])
+        bare_cpu = med(rounds, lambda r, c=clients: r["bare"][c]["app_cpu_ms"])
+        target = verdict(rate >= 0.7 * bare) if clients == 64 else ""
+        rows.append(
+            [
+                clients,
+                _n(rate),
+                f"{p50:.1f} / {p99:.1f}",
+                errors,
+                _n(bare),
+                f"{rate / bare:.2f}",
+                f"{cpu:.2f} / {bare_cpu:.2f}",
+                _n(pg),
+                ">= 0.7 x bare at 64" if clients == 64 else "",
+                target,
+            ]
+        )
+    header = [
+        "clients",
+        "requests/s",
+        "reserve p50 / p99 ms",
+        "5xx",
+        "bare DRF req/s",
+        "ratio",
+        "gunicorn CPU ms per request / per bare request",
+        "pgbench reserve tx/s",
+        "target",
+        "",
+    ]
+    return (
+        "### 2. Everyday order mix: 10,000 products; reserve, then deduct 70% / release 20% / expire 10%\n\n"
+        + table(header, rows)
+    )
+
+
+def batch_table(rounds: list[dict]) -> str:
+    def fig(kind, field):
+        return med(rounds, lambda r: r["batch"][kind]["labels"]["200"][field])
+
+    ratio = fig("batch", "p99_ms") / fig("single", "p99_ms")
+    queries = max(r["batch"]["batch_queries"] for r in rounds)
+    rows = [
+        [
+            "check of 200 (POST /check/batch)",
+            _n(med(rounds, lambda r: r["batch"]["batch"]["requests_per_s"])),
+            f"{fig('batch', 'p50_ms'):.1f} / {fig('batch', 'p99_ms'):.1f}",
+            queries,
+        ],
+        [
+            "single check (GET /check/{id})",
+            _n(med(rounds, lambda r: r["batch"]["single"]["requests_per_s"])),
+            f"{fig('single', 'p50_ms'):.1f} / {fig('single', 'p99_ms'):.1f}",
+            "",
+        ],
+    ]
+    clients = rounds[0]["batch"]["clients"]
+    return (
+        f"### 3. Batch check of 200 items, {clients} clients\n\n"
+        + table(["", "requests/s", "p50 / p99 ms", "SQL queries"], rows)
+        + f"\n\nBatch p99 = {ratio:.2f} x single-check p99 (target < 4: {verdict(ratio < 4)}); "
+        f"queries per batch: {queries} (target 1: {verdict(queries == 1)})."
+    )
+
+
+def expiry_table(rounds: list[dict]) -> str:
+    cleanup = med(rounds, lambda r: r["expiry"]["cleanup_s"])
+    during = med(rounds, lambda r: r["expiry"]["reserves"]["labels"]["reserved"]["p99_ms"])
+    before = med(rounds, lambda r: r["flash"]["labels"]["reserved"]["p99_ms"])
+    rate = med(rounds, lambda r: r["expiry"]["reserves"]["labels"]["reserved"]["per_s"])
+    left = max(r["expiry"]["holds_left_active"] for r in rounds)
+    rows = [
+        [
+            f"{rounds[0]['expiry']['holds']:,}",
+            f"{cleanup:.1f}",
+            verdict(cleanup < 30),
+            _n(rate),
+            f"{during:.1f}",
+            f"{before:.1f}",
+            f"{during / before:.2f}",
+            verdict(during <= 2 * before),
+            left,
+        ]
+    ]
+    header = [
+        "overdue holds",
+        "cleanup_reservations s",
+        "< 30 s",
+        "reserves/s during",
+        "reserve p99 during ms",
+        "flash-sale reserve p99 ms",
+        "ratio",
+        "<= 2 x",
+        "holds left active",
+    ]
+    return "### 4. Expiry while selling (64 clients reserving one product)\n\n" + table(header, rows)
+
+
+def back_office_table(rounds: list[dict]) -> str:
+    rows = []
+    for page in rounds[0]["pages"]:
+        p50 = med(rounds, lambda r, p=page: r["pages"][p]["labels"]["200"]["p50_ms"])
+        p99 = med(rounds, lambda r, p=page: r["pages"][p]["labels"]["200"]["p99_ms"])
+        rate = med(rounds, lambda r, p=page: r["pages"][p]["requests_per_s"])
+        rows.append([page, _n(rate), f"{p50:.1f}", f"{p99:.1f}", verdict(p99 < 100)])
+    title = (
+        f"### 5. Back office: {rounds[0]['rows']:,} inventory rows, {rounds[0]['clients']} staff clients "
+        "(list: a page among the first 200; low-stock: among the first 20; log: a page of one product's log)"
+    )
+    return title + "\n\n" + table(["page", "requests/s", "p50 ms", "p99 ms", "p99 < 100 ms"], rows)
+
+
+def explain_section(first_round: dict) -> str:
+    parts = ["### EXPLAIN ANALYZE of the back-office pages' queries (as Django sent them)"]
+    for page, figures in first_round["pages"].items():
+        for plan in figures["explain"]:
+            parts.append(f"{page}:\n\n```\n{plan}\n```")
+    return "\n\n".join(parts)
+
+
+def statements_table(statements: dict[str, list[str]]) -> str:
+    """What one reserve sends to PostgreSQL, captured from Django: how many statements, and which."""
+    rows = [[path, len(sent), ", ".join(_statement_kind(sql) for sql in sent)] for path, sent in statements.items()]
+    return "### SQL sent per reserve (captured from Django)\n\n" + table(["reserve", "statements", "in order"], rows)
+
+
+def _statement_kind(sql: str) -> str:
+    """What a statement does to what: "SELECT inventory_reservation", "UPDATE inventory_inventory", "BEGIN"."""
+    words = sql.split()
+    upper = [word.upper() for word in words]
+    verb = upper[0]
+    if verb == "UPDATE":
+        target = words[1]
+    else:
+        keyword = "INTO" if verb == "INSERT" else "FROM"
+        target = words[upper.index(keyword) + 1] if keyword in upper else ""
+    locking = " FOR UPDATE" if "FOR UPDATE" in sql.upper() else ""
+    return f"{verb} {target.strip(chr(34))}{locking}".strip()
+
+
+PHASES = {"selling": "a product in stock", "sold_out": "a sold-out product"}
+
+
+def profile_table(profiles: dict) -> str:
+    parts = []
+    for phase, profile in profiles.items():
+        if "self" not in profile:
+            parts.append(f"Profile ({phase}): not taken ({profile.get('error', '')})")
+            continue
+        own = [[f"{share:.1f}%", f"`{frame}`"] for frame, share in profile["self"][:12]]
+        within = [[f"{share:.1f}%", f"`{frame}`"] for frame, share in profile["inclusive"][:45]]
+        parts.append(
+            f"### Profile of the workers, 64 clients reserving {PHASES.get(phase, phase)} "
+            f"(py-spy --gil, {profile['samples']:,} samples, {profile['requests_per_s']:.0f} requests/s)\n\n"
+            + table(["self", "function"], own)
+            + "\n\n"
+            + table(["on the stack", "function"], within)
+        )
+    return "\n\n".join(parts)
+
+
+def safe(results: dict) -> bool:
+    """Nothing oversold and every ledger matches: the run is wrong otherwise, whatever its speed."""
+    flash_sales = [r["flash"] for r in results.get("rounds", [])]
+    ledger_ok = results.get("ledger_ok", True)
+    return ledger_ok and all(sale["oversold"] == 0 and sale["ledger_ok"] for sale in flash_sales)
+
+
+def load(path: Path) -> dict:
+    """A run's saved figures, with the client counts (JSON object keys) back as numbers."""
+    results = json.loads(path.read_text())
+    for figures in results.get("rounds", []):
+        for by_clients in ("bare", "pgbench", "everyday"):
+            figures[by_clients] = {int(clients): value for clients, value in figures[by_clients].items()}
+    return results
+
+
+def main() -> None:
+    """Print the tables of saved runs again: python -m benchmarks.report var/bench/results-*.json"""
+    for path in sys.argv[1:]:
+        print(render(load(Path(path))))
+
+
+if __name__ == "__main__":
+    main()
