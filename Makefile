@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 # Web, Celery worker and beat (Procfile.dev, run by honcho) on SQLite with demo data
 # and the embedded filesystem broker: needs no PostgreSQL and no Redis.
-run: PORT ?= 8000
+run: export PORT ?= 8000
 run: export DJANGO_DEBUG ?= 1
 run: export PATH := $(abspath $(VENV))/bin:$(PATH)
 run: install

@@ -1,3 +1,4 @@
+import os
 import random
 
 from django.conf import settings
@@ -38,4 +39,6 @@ class Command(BaseCommand):
         if not user_model.objects.filter(username=DEMO_USERNAME).exists():
             user_model.objects.create_superuser(DEMO_USERNAME, "admin@example.com", DEMO_PASSWORD)
         self.stdout.write(f"Demo data: {created} new product(s), {DEMO_PRODUCTS} in all.")
-        self.stdout.write(f"Admin: http://127.0.0.1:8000/admin/  user {DEMO_USERNAME!r}  password {DEMO_PASSWORD!r}")
+        # `make run PORT=...` serves on that port.
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(f"Admin: http://127.0.0.1:{port}/admin/  user {DEMO_USERNAME!r}  password {DEMO_PASSWORD!r}")
