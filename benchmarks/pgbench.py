@@ -15,8 +15,9 @@ from hdrh.histogram import HdrHistogram
 from benchmarks.capture_sql import captured_sql
 
 CAPTURE_ORDER_PREFIX = "pgbench-capture-"
-# pgbench substitutes :variables inside string literals too: a fresh order id per transaction.
-REPLAY_ORDER_ID = "pgb-:client_id-:n"
+# A fresh order id per transaction. An expression, not a literal: with -M prepared the
+# :variables are sent as parameters, as the application sends its values.
+REPLAY_ORDER_ID = "('pgb-' || :client_id || '-' || :n)"
 SCRIPT_HEADER = "\\set n random(1, 1000000000000000)\n"
 
 
@@ -32,7 +33,7 @@ def capture_reserve_sql(env: dict[str, str], product_id: int, token: str) -> tup
 
 def pgbench_script(order_id: str, statements: list[str]) -> str:
     """The captured statements (BEGIN and COMMIT among them), one per line as pgbench reads them."""
-    lines = [" ".join(sql.split()).replace(f"'{order_id}'", f"'{REPLAY_ORDER_ID}'") for sql in statements]
+    lines = [" ".join(sql.split()).replace(f"'{order_id}'", REPLAY_ORDER_ID) for sql in statements]
     return SCRIPT_HEADER + "".join(f"{line};\n" for line in lines)
 
 
@@ -50,7 +51,7 @@ WITH moved AS (
 ), held AS (
   INSERT INTO inventory_reservation
     (product_id, order_id, quantity, status, reacquired, expires_at, created_at, updated_at)
-  SELECT product_id, '{order_id}', 1, 'active', false, STATEMENT_TIMESTAMP() + interval '1800 seconds',
+  SELECT product_id, {order_id}, 1, 'active', false, STATEMENT_TIMESTAMP() + interval '1800 seconds',
     STATEMENT_TIMESTAMP(), STATEMENT_TIMESTAMP() FROM moved
   RETURNING id
 )
@@ -58,7 +59,7 @@ INSERT INTO inventory_inventorylog
   (product_id, operation, quantity, available_before, available_after, reserved_before, reserved_after,
    order_id, actor, reason, reference, created_at)
 SELECT product_id, 'reserve', 1, available_stock + 1, available_stock, reserved_stock - 1, reserved_stock,
-  '{order_id}', 'bench-orders', '', '', STATEMENT_TIMESTAMP() FROM moved
+  {order_id}, 'bench-orders', '', '', STATEMENT_TIMESTAMP() FROM moved
 """
 
 
@@ -76,7 +77,8 @@ def run_pgbench(database: str, script: str, *, clients: int, duration_s: int) ->
         script_path.write_text(script)
         command = [
             "pgbench",
-            *("-h", "127.0.0.1", "-U", "postgres", "-n"),
+            # Prepared, as the application's own statements are (inventory/services/_sql.py).
+            *("-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared"),
             *("-f", str(script_path)),
             *("-c", str(clients), "-j", str(min(clients, 2)), "-T", str(duration_s)),
             *("-l", "--log-prefix", str(Path(workdir) / "tx"), database),

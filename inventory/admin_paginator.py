@@ -1,15 +1,18 @@
 """A paginator for the admin's big lists that does not count every row.
 
 `SELECT COUNT(*)` over a few hundred thousand rows takes long enough to notice on
-every page of the change list. On PostgreSQL the planner's row estimate is read
-instead (`EXPLAIN`, no execution) and the exact count is taken only when the
-estimate says the list is small enough for it to be cheap.
+every page of the change list. The whole inventory list reads its exact size from
+the counter that triggers keep (`whole_inventory_count`). Other lists, on PostgreSQL,
+read the planner's row estimate instead (`EXPLAIN`, no execution) and take the
+exact count only when the estimate says the list is small enough for it to be cheap.
 """
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+
+from inventory.selectors import whole_inventory_count
 
 # Below this many rows (as estimated) an exact count is cheap and worth having.
 EXACT_COUNT_LIMIT = 20_000
@@ -22,6 +25,9 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
+        known = whole_inventory_count(queryset)
+        if known is not None:
+            return known
         connection = connections[queryset.db]
         if connection.vendor != "postgresql":
             return super().count

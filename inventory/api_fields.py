@@ -27,6 +27,17 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+def is_json_int_in(value, minimum: int, maximum: int) -> bool:
+    """What StrictIntegerField(min_value=minimum, max_value=maximum) accepts, for hand-read fast paths."""
+    # `type(...) is int`, not isinstance: a bool is an int too, and is refused.
+    return type(value) is int and minimum <= value <= maximum
+
+
+def is_order_id_text(value) -> bool:
+    """A string order_id that OrderIdField accepts as it is (it also takes JSON integers)."""
+    return type(value) is str and _ORDER_ID_RE.fullmatch(value) is not None
+
+
 def product_id_field(**kwargs) -> StrictIntegerField:
     return StrictIntegerField(min_value=1, max_value=MAX_PRODUCT_ID, **kwargs)
 
@@ -50,7 +61,7 @@ class OrderIdField(serializers.Field):
     def to_internal_value(self, data):
         if type(data) is int:
             data = str(data) if abs(data) < 10**65 else ""
-        if not isinstance(data, str) or not _ORDER_ID_RE.fullmatch(data):
+        if not is_order_id_text(data):
             self.fail("invalid")
         return data
 
@@ -67,7 +78,11 @@ class UTCDateTimeField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, value: datetime) -> str:
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        return utc_iso(value)
+
+
+def utc_iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_query_int(name: str, raw: str | None, *, minimum: int, maximum: int, default: int | None = None) -> int:

@@ -1,14 +1,28 @@
 """`?page=N&page_size=M`: 50 by default, a larger M than 200 is served as 200."""
 
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from inventory.api_fields import parse_query_int
+from inventory.selectors import whole_inventory_count
 
 MAX_PAGE_NUMBER = 10**9
 
 
+class InventoryCountPaginator(Paginator):
+    """Django's paginator, except that the unfiltered inventory list takes its exact
+    size from the trigger-kept counter: a `COUNT(*)` of a million rows took 60-100 ms."""
+
+    @cached_property
+    def count(self) -> int:
+        known = whole_inventory_count(self.object_list)
+        return super().count if known is None else known
+
+
 class ContractPagination(PageNumberPagination):
+    django_paginator_class = InventoryCountPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

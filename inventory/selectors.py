@@ -8,7 +8,7 @@ from itertools import groupby
 from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import Abs
 
-from inventory.models import Inventory, InventoryLog, Reservation
+from inventory.models import Inventory, InventoryLog, InventoryRowCount, Reservation
 
 
 def low_stock_items() -> QuerySet[Inventory]:
@@ -16,6 +16,18 @@ def low_stock_items() -> QuerySet[Inventory]:
     return Inventory.objects.filter(available_stock__lte=F("low_stock_threshold")).order_by(
         "available_stock", "product_id"
     )
+
+
+def whole_inventory_count(queryset: QuerySet) -> int | None:
+    """The size of `queryset` read from InventoryRowCount, when it is every inventory row; else None.
+
+    Every row: no filter, slice, DISTINCT or UNION, in any order. None also where the
+    counter is empty: on a database other than PostgreSQL, which has no triggers for it.
+    """
+    query = queryset.query
+    if queryset.model is not Inventory or query.where or query.is_sliced or query.distinct or query.combinator:
+        return None
+    return InventoryRowCount.objects.using(queryset.db).values_list("row_count", flat=True).first()
 
 
 @dataclass

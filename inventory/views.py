@@ -42,6 +42,7 @@ from inventory.serializers import (
     InventorySerializer,
     RestockInputSerializer,
     ThresholdInputSerializer,
+    well_formed_batch_lines,
 )
 from orders_integration.authentication import actor_of
 from orders_integration.permissions import StaffActionPermission
@@ -95,9 +96,11 @@ class PublicCheckViewSet(ApiViewSet):
     )
     @action(detail=False, methods=["post"])
     def batch(self, request):
-        data = self.validated(BatchCheckInputSerializer)
-        result = api_selectors.check_products(lines=[(item["product_id"], item["quantity"]) for item in data["items"]])
-        return Response(BatchCheckSerializer(result).data)
+        lines = well_formed_batch_lines(request.data)
+        if lines is None:  # not the usual body: the serializer judges it and words any 400
+            data = self.validated(BatchCheckInputSerializer)
+            lines = [(item["product_id"], item["quantity"]) for item in data["items"]]
+        return Response(api_selectors.check_products(lines=lines))
 
 
 STAFF_PERMISSIONS = {

@@ -3,7 +3,16 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from inventory.api_fields import OrderIdField, StrictIntegerField, UTCDateTimeField, product_id_field
+from inventory.api_fields import (
+    MAX_PRODUCT_ID,
+    OrderIdField,
+    StrictIntegerField,
+    UTCDateTimeField,
+    is_json_int_in,
+    is_order_id_text,
+    product_id_field,
+    utc_iso,
+)
 from inventory.models import MAX_QUANTITY, Reservation, ReservationStatus
 from inventory.services.reservations import MAX_LINES_PER_ORDER
 
@@ -49,6 +58,29 @@ class ReservationSerializer(serializers.ModelSerializer):
 class OrderReservationsSerializer(serializers.Serializer):
     order_id = serializers.CharField()
     reservations = ReservationSerializer(many=True)
+
+
+def order_reservations_body(order_id: str, reservations: list[Reservation]) -> dict:
+    """What OrderReservationsSerializer renders, built directly: the answer of every
+    reserve, release and deduct, where DRF's serializers were a large share of the CPU.
+    tests/orders_integration/test_fast_paths.py holds the two to the same output."""
+    return {
+        "order_id": order_id,
+        "reservations": [
+            {
+                "id": r.id,
+                "order_id": r.order_id,
+                "product_id": r.product_id,
+                "quantity": r.quantity,
+                "status": r.status,
+                "reacquired": r.reacquired,
+                "expires_at": utc_iso(r.expires_at),
+                "created_at": utc_iso(r.created_at),
+                "updated_at": utc_iso(r.updated_at),
+            }
+            for r in reservations
+        ],
+    }
 
 
 class ReserveLineSerializer(serializers.Serializer):
@@ -102,6 +134,59 @@ class ReserveInputSerializer(serializers.Serializer):
                 raise serializers.ValidationError(missing)
             lines = [{"product_id": attrs["product_id"], "quantity": attrs["quantity"]}]
         return {"order_id": attrs["order_id"], "lines": lines, "ttl_seconds": attrs.get("ttl_seconds")}
+
+
+def well_formed_reserve(data) -> dict | None:
+    """ReserveInputSerializer's validated data for the usual well-formed body, read without DRF.
+
+    The same rules (a string order_id, JSON integers in the contract's ranges, either
+    one line or 1..100 items of distinct products, unknown keys ignored); None for
+    anything else, which the serializer then judges, so every 400 is its own word for
+    word. tests/orders_integration/test_fast_paths.py holds the two to the same verdicts.
+    """
+    if type(data) is not dict or not is_order_id_text(data.get("order_id")):
+        return None
+    ttl_seconds = data.get("ttl_seconds")
+    if "ttl_seconds" in data and not is_json_int_in(ttl_seconds, 1, MAX_TTL_SECONDS):
+        return None
+    if "items" in data:
+        lines = _well_formed_lines(data)
+    else:
+        line = _well_formed_line(data)
+        lines = None if line is None else [line]
+    if lines is None:
+        return None
+    return {"order_id": data["order_id"], "lines": lines, "ttl_seconds": ttl_seconds}
+
+
+def _well_formed_lines(data: dict) -> list[dict] | None:
+    items = data["items"]
+    if "product_id" in data or "quantity" in data or type(items) is not list:
+        return None
+    if not 1 <= len(items) <= MAX_LINES_PER_ORDER:
+        return None
+    lines = [_well_formed_line(item) if type(item) is dict else None for item in items]
+    if None in lines or len({line["product_id"] for line in lines}) != len(lines):
+        return None
+    return lines
+
+
+def _well_formed_line(data: dict) -> dict | None:
+    product_id, quantity = data.get("product_id"), data.get("quantity")
+    if is_json_int_in(product_id, 1, MAX_PRODUCT_ID) and is_json_int_in(quantity, 1, MAX_QUANTITY):
+        return {"product_id": product_id, "quantity": quantity}
+    return None
+
+
+def well_formed_order_line(data) -> dict | None:
+    """OrderLineInputSerializer's validated data for a well-formed body, read without DRF; else None."""
+    if type(data) is not dict or not is_order_id_text(data.get("order_id")):
+        return None
+    if "product_id" not in data:
+        return {"order_id": data["order_id"]}
+    if not is_json_int_in(data["product_id"], 1, MAX_PRODUCT_ID):
+        return None
+    return {"order_id": data["order_id"], "product_id": data["product_id"]}
 
 
 class OrderLineInputSerializer(serializers.Serializer):

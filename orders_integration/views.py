@@ -22,14 +22,16 @@ from orders_integration.serializers import (
     ReserveInputSerializer,
     ReserveOneLineSerializer,
     ReserveOrderSerializer,
+    order_reservations_body,
+    well_formed_order_line,
+    well_formed_reserve,
 )
 
 RESERVATION_NOT_FOUND = "`reservation_not_found`: no reservation for that order (and product)."
 
 
 def _answer(order_id: str, reservations: list[Reservation], status_code: int = status.HTTP_200_OK) -> Response:
-    body = OrderReservationsSerializer({"order_id": order_id, "reservations": reservations}).data
-    return Response(body, status=status_code)
+    return Response(order_reservations_body(order_id, reservations), status=status_code)
 
 
 @extend_schema(tags=["internal"])
@@ -74,7 +76,8 @@ class OrderReservationViewSet(ApiViewSet):
     )
     @action(detail=False, methods=["post"])
     def reserve(self, request):
-        data = self.validated(ReserveInputSerializer)
+        # The usual body is read by hand; anything else goes to the serializer, which words the 400.
+        data = well_formed_reserve(request.data) or self.validated(ReserveInputSerializer)
         result = services.reserve_stock(
             order_id=data["order_id"],
             lines=[services.ReservationLine(line["product_id"], line["quantity"]) for line in data["lines"]],
@@ -98,7 +101,7 @@ class OrderReservationViewSet(ApiViewSet):
     )
     @action(detail=False, methods=["post"])
     def release(self, request):
-        data = self.validated(OrderLineInputSerializer)
+        data = well_formed_order_line(request.data) or self.validated(OrderLineInputSerializer)
         reservations = services.release_reservations(**data, actor=actor_of(request))
         return _answer(data["order_id"], reservations)
 
@@ -118,7 +121,7 @@ class OrderReservationViewSet(ApiViewSet):
     )
     @action(detail=False, methods=["post"])
     def deduct(self, request):
-        data = self.validated(OrderLineInputSerializer)
+        data = well_formed_order_line(request.data) or self.validated(OrderLineInputSerializer)
         reservations = services.deduct_reservations(**data, actor=actor_of(request))
         return _answer(data["order_id"], reservations)
 

@@ -16,6 +16,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 _product_ids = itertools.count(10_000)
 
 
+@pytest.fixture(params=["postgresql statements", "orm"])
+def statement_path(request, monkeypatch) -> str:
+    """Run a test on both ways the services write: the hand-written PostgreSQL statements
+    of the hot paths, and the portable ORM paths that serve on SQLite."""
+    if request.param == "orm":
+        monkeypatch.setattr("inventory.services._ledger.postgresql_statements", lambda: False)
+    return request.param
+
+
 @pytest.fixture
 def actor() -> str:
     return "tester"

@@ -75,6 +75,16 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The services' hand-written statements are prepared on first use per connection and
+# planned once, generically (inventory/services/_sql.py); the ORM's client-bound queries
+# are never prepared, so neither setting touches them. Set DATABASE_PREPARED_STATEMENTS
+# false behind a connection pooler in transaction mode.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        prepare_threshold=0, options="-c plan_cache_mode=force_generic_plan"
+    )
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
@@ -174,7 +184,13 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A 4xx is an answer, not a fault: a sold-out product gives thousands of 409s a
+        # minute in a sale, and each would be a WARNING line. The access log has them;
+        # 5xx answers are still logged here as errors.
+        "django.request": {"level": env.str("DJANGO_REQUEST_LOG_LEVEL", default="ERROR")},
+    },
 }
 
 # --- HTTP API (Django REST framework) ------------------------------------------

@@ -3,18 +3,22 @@
 1. `guarded_update`: one conditional `UPDATE ... WHERE` built from `F()` expressions.
    The guard (enough stock, the expected version) sits in the `WHERE`; the count of
    rows it changed says whether the change happened. Nothing is read first.
+   `guarded_update_many` is the same guard for many rows in one statement (reservation
+   batches), returning the rows' new counters.
 2. `record`: the ledger entries for the changes just made, with before/after values
    read back from the rows this transaction has just updated (and so holds locked),
-   inserted in the same transaction. A JSON line per entry goes to the
-   `inventory.stock` logger once the transaction commits.
+   inserted in the same transaction (`write_entries` when the new counters are known
+   already). A JSON line per entry goes to the `inventory.stock` logger once the
+   transaction commits.
 
 Only the modules of this package call them.
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, F, Q, Value, When
@@ -23,6 +27,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from inventory.models import Inventory, InventoryLog
+from inventory.services._sql import fetch_all
 
 SYSTEM_ACTOR = "system"
 
@@ -78,6 +83,89 @@ def guarded_update(
     return Inventory.objects.filter(guard).update(**assignments) == 1
 
 
+def postgresql_statements() -> bool:
+    """Whether the hand-written PostgreSQL statements serve; elsewhere (SQLite) the ORM paths do."""
+    return connection.vendor == "postgresql"
+
+
+# What one row's guarded update adds to (available_stock, reserved_stock), and the
+# counters it leaves.
+Deltas = tuple[int, int]
+Counters = tuple[int, int]
+
+
+def guarded_update_many(deltas: Mapping[int, Deltas]) -> dict[int, Counters]:
+    """Apply (available, reserved) deltas to many products' rows, each only if neither of
+    its counters would go below zero; the new counters of the rows that changed.
+
+    Rows are locked in product_id order, as every service locks them.
+    """
+    if not deltas:
+        return {}
+    if not postgresql_statements():
+        changed = [
+            product_id
+            for product_id in sorted(deltas)
+            if guarded_update(product_id, available_delta=deltas[product_id][0], reserved_delta=deltas[product_id][1])
+        ]
+        return _counters_of(changed)
+    product_ids = sorted(deltas)
+    rows = fetch_all(
+        _guarded_update_many_sql(),
+        {
+            "product_ids": product_ids,
+            "available_deltas": [deltas[product_id][0] for product_id in product_ids],
+            "reserved_deltas": [deltas[product_id][1] for product_id in product_ids],
+        },
+    )
+    return {product_id: (available, reserved) for product_id, available, reserved in rows}
+
+
+@cache
+def _guarded_update_many_sql() -> str:
+    table = Inventory._meta.db_table
+    # `locked` takes the row locks in product_id order before the UPDATE, whose join
+    # would take them in whatever order its plan visits the rows.
+    return f"""
+    WITH change AS (
+        SELECT * FROM unnest(%(product_ids)s::bigint[], %(available_deltas)s::bigint[], %(reserved_deltas)s::bigint[])
+            AS given(product_id, available_delta, reserved_delta)
+    ),
+    locked AS MATERIALIZED (
+        SELECT product_id FROM {table} WHERE product_id = ANY(%(product_ids)s::bigint[]) ORDER BY product_id FOR UPDATE
+    )
+    UPDATE {table} AS inv
+    SET {counter_assignments_sql("change.available_delta", "change.reserved_delta")}
+    FROM change
+    WHERE inv.product_id = change.product_id
+        AND inv.product_id IN (SELECT product_id FROM locked)
+        AND inv.available_stock + change.available_delta >= 0
+        AND inv.reserved_stock + change.reserved_delta >= 0
+    RETURNING inv.product_id, inv.available_stock, inv.reserved_stock
+    """  # noqa: S608 (the table name from the model, values bound as parameters)
+
+
+def _counters_of(product_ids: Iterable[int]) -> dict[int, Counters]:
+    rows = Inventory.objects.filter(product_id__in=product_ids).values_list(
+        "product_id", "available_stock", "reserved_stock"
+    )
+    return {product_id: (available, reserved) for product_id, available, reserved in rows}
+
+
+def counter_assignments_sql(available_delta: str, reserved_delta: str) -> str:
+    """The SET list of a hand-written guarded update of the row aliased `inv`, as
+    `guarded_update` writes it: the counters moved by the two SQL terms, the version
+    bumped, and `low_stock_since` kept, set or cleared (`low_stock_since_after`)."""
+    new_available = f"inv.available_stock + {available_delta}"
+    return f"""available_stock = {new_available},
+        reserved_stock = inv.reserved_stock + {reserved_delta},
+        version = inv.version + 1,
+        updated_at = now(),
+        low_stock_since = CASE
+            WHEN {new_available} <= inv.low_stock_threshold THEN COALESCE(inv.low_stock_since, now())
+        END"""
+
+
 def low_stock_since_after(new_available, new_threshold) -> Case:
     """Keep the time an item went low while it stays low; clear it once it is not."""
     return Case(
@@ -93,10 +181,20 @@ def record(movements: Sequence[Movement], *, actor: str) -> dict[int, Inventory]
     the after-values are exact; each entry's before-values are its after-values less
     its own deltas, walking back from the last entry of each product.
     """
-    if not connection.in_atomic_block:
-        raise RuntimeError("record() must run in the transaction that changed the stock.")
     rows = {row.product_id: row for row in Inventory.objects.filter(product_id__in={m.product_id for m in movements})}
-    state = {product_id: (row.available_stock, row.reserved_stock) for product_id, row in rows.items()}
+    write_entries(
+        movements,
+        actor=actor,
+        after={product_id: (row.available_stock, row.reserved_stock) for product_id, row in rows.items()},
+    )
+    return rows
+
+
+def write_entries(movements: Sequence[Movement], *, actor: str, after: Mapping[int, Counters]) -> None:
+    """`record` for callers that hold the rows' new counters (`after`) already."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("The ledger must be written in the transaction that changed the stock.")
+    state = dict(after)
     entries = []
     for movement in reversed(movements):
         available_after, reserved_after = state[movement.product_id]
@@ -120,8 +218,12 @@ def record(movements: Sequence[Movement], *, actor: str) -> dict[int, Inventory]
         )
     entries.reverse()
     InventoryLog.objects.bulk_create(entries)
+    announce(entries)
+
+
+def announce(entries: Sequence[InventoryLog]) -> None:
+    """Write the JSON lines of these ledger entries once their transaction commits."""
     transaction.on_commit(lambda: _emit_log_lines(entries))
-    return rows
 
 
 def _emit_log_lines(entries: Iterable[InventoryLog]) -> None:

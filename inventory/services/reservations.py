@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 
 from inventory.exceptions import (
@@ -28,7 +28,22 @@ from inventory.exceptions import (
     ShortLine,
 )
 from inventory.models import Inventory, InventoryLog, Reservation
-from inventory.services._ledger import SYSTEM_ACTOR, Movement, db_now, guarded_update, record
+from inventory.services import _ledger
+from inventory.services._ledger import (
+    SYSTEM_ACTOR,
+    Movement,
+    announce,
+    db_now,
+    guarded_update,
+    guarded_update_many,
+    record,
+    write_entries,
+)
+from inventory.services._statements import (
+    expire_batch_in_one_statement,
+    reserve_in_one_statement,
+    settle_in_one_statement,
+)
 from inventory.services._validation import (
     MAX_TTL_SECONDS,
     require_int,
@@ -57,6 +72,22 @@ class ReserveResult:
     created: bool
 
 
+@dataclass(frozen=True)
+class _ShortLineFound:
+    product_id: int
+    quantity: int
+    available: int | None  # None: the product has no inventory record
+    has_overdue_holds: bool
+
+
+class _OverdueHoldsInTheWay(Exception):
+    """A line is short, and overdue holds of its product still keep units back."""
+
+    def __init__(self, shortage: InsufficientStock, product_ids: list[int]) -> None:
+        self.shortage = shortage
+        self.product_ids = product_ids
+
+
 def reserve_stock(
     *,
     order_id: str,
@@ -78,11 +109,13 @@ def reserve_stock(
         ttl_seconds = settings.INVENTORY_RESERVATION_TTL
     ttl = timedelta(seconds=require_int("ttl_seconds", ttl_seconds, minimum=1, maximum=MAX_TTL_SECONDS))
     try:
-        result = _reserve_retrying_duplicate(order_id, lines, actor, ttl)
-    except InsufficientStock as shortage:
-        if not expire_overdue_reservations(product_ids=shortage.product_ids):
-            raise
-        result = _reserve_retrying_duplicate(order_id, lines, actor, ttl)
+        result = _reserve(order_id, lines, actor, ttl)
+    except _OverdueHoldsInTheWay as blocked:
+        expire_overdue_reservations(product_ids=blocked.product_ids)
+        try:
+            result = _reserve(order_id, lines, actor, ttl)
+        except _OverdueHoldsInTheWay as still_blocked:
+            raise still_blocked.shortage from None
     by_product = {reservation.product_id: reservation for reservation in result.reservations}
     return ReserveResult(order_id, [by_product[line.product_id] for line in requested], result.created)
 
@@ -97,6 +130,41 @@ def _validated_lines(order_id: str, lines: Sequence[ReservationLine]) -> list[Re
     if len({line.product_id for line in lines}) != len(lines):
         raise InvalidInput("Each product may appear once in an order.")
     return list(lines)
+
+
+def _reserve(order_id: str, lines: list[ReservationLine], actor: str, ttl: timedelta) -> ReserveResult:
+    if _ledger.postgresql_statements():
+        result = _reserve_in_one_statement(order_id, lines, actor, ttl)
+        if result is not None:
+            return result
+    return _reserve_retrying_duplicate(order_id, lines, actor, ttl)
+
+
+def _reserve_in_one_statement(
+    order_id: str, lines: list[ReservationLine], actor: str, ttl: timedelta
+) -> ReserveResult | None:
+    """The hot path; None when the order has some of these lines already (the ORM path decides)."""
+    try:
+        outcomes = reserve_in_one_statement(
+            order_id=order_id, lines=[(line.product_id, line.quantity) for line in lines], actor=actor, ttl=ttl
+        )
+    except IntegrityError:
+        # An identical request won the race to the (product, order) row.
+        return None
+    if any(outcome.has_reservation_already for outcome in outcomes):
+        return None
+    short = [outcome for outcome in outcomes if outcome.short]
+    if short:
+        raise _refusal(
+            [
+                _ShortLineFound(
+                    o.product_id, o.quantity, o.available if o.product_exists else None, o.has_overdue_holds
+                )
+                for o in short
+            ]
+        )
+    announce([outcome.log_entry for outcome in outcomes])
+    return ReserveResult(order_id, [outcome.reservation for outcome in outcomes], created=True)
 
 
 def _reserve_retrying_duplicate(
@@ -168,17 +236,30 @@ def _is_new_line(order_id: str, line: ReservationLine, found: Reservation | None
     return False
 
 
-def _shortage(short: list[ReservationLine]) -> ProductNotFound | InsufficientStock:
+def _shortage(short: list[ReservationLine]) -> Exception:
     """Explain why the guarded updates of these lines changed nothing."""
-    available = dict(
-        Inventory.objects.filter(product_id__in=[line.product_id for line in short]).values_list(
-            "product_id", "available_stock"
+    overdue = Reservation.objects.filter(product_id=OuterRef("product_id"), status=Status.ACTIVE, expires_at__lte=Now())
+    found = {
+        product_id: (available, has_overdue)
+        for product_id, available, has_overdue in Inventory.objects.filter(
+            product_id__in=[line.product_id for line in short]
         )
+        .annotate(has_overdue=Exists(overdue))
+        .values_list("product_id", "available_stock", "has_overdue")
+    }
+    return _refusal(
+        [_ShortLineFound(line.product_id, line.quantity, *found.get(line.product_id, (None, False))) for line in short]
     )
+
+
+def _refusal(short: list[_ShortLineFound]) -> Exception:
+    """ProductNotFound, else InsufficientStock, or a retry first when overdue holds may free units."""
     for line in short:
-        if line.product_id not in available:
+        if line.available is None:
             return ProductNotFound(line.product_id)
-    return InsufficientStock([ShortLine(line.product_id, line.quantity, available[line.product_id]) for line in short])
+    shortage = InsufficientStock([ShortLine(line.product_id, line.quantity, line.available) for line in short])
+    overdue = [line.product_id for line in short if line.has_overdue_holds]
+    return _OverdueHoldsInTheWay(shortage, overdue) if overdue else shortage
 
 
 def release_reservations(*, order_id: str, actor: str, product_id: int | None = None) -> list[Reservation]:
@@ -187,6 +268,11 @@ def release_reservations(*, order_id: str, actor: str, product_id: int | None = 
     Cancelled and expired lines are returned as they are; a confirmed line makes the
     whole call fail and nothing is released.
     """
+    released = _settle_in_one_statement(
+        order_id, product_id, Status.CANCELLED, Operation.RELEASE, actor=actor, to_available=True
+    )
+    if released is not None:
+        return released
     with transaction.atomic():
         reservations, now = _lock_order(order_id, product_id)
         for reservation in reservations:
@@ -207,6 +293,11 @@ def deduct_reservations(*, order_id: str, actor: str, product_id: int | None = N
     (`reacquired`), else the call fails with ReservationExpired. Every line moves
     or none does, except that the expiry of overdue holds found here is kept.
     """
+    confirmed = _settle_in_one_statement(
+        order_id, product_id, Status.CONFIRMED, Operation.DEDUCT, actor=actor, to_available=False
+    )
+    if confirmed is not None:
+        return confirmed
     with transaction.atomic():
         reservations, now = _lock_order(order_id, product_id)
         for reservation in reservations:
@@ -228,22 +319,39 @@ def deduct_reservations(*, order_id: str, actor: str, product_id: int | None = N
     raise late_payment_failure
 
 
+def _settle_in_one_statement(
+    order_id: str, product_id: int | None, new_status: str, operation: str, *, actor: str, to_available: bool
+) -> list[Reservation] | None:
+    """The hot path of a release or a deduct whose lines are all active holds (a payment's
+    not overdue either); None when the ORM path below must decide."""
+    if not _ledger.postgresql_statements():
+        return None
+    require_order_id(order_id)
+    if product_id is not None:
+        require_product_id(product_id)
+    return settle_in_one_statement(
+        order_id=order_id,
+        product_id=product_id,
+        new_status=new_status,
+        operation=operation,
+        to_available=to_available,
+        # A payment of an overdue hold is a late payment: the ORM path's rules.
+        refuse_overdue=not to_available,
+        actor=actor,
+    )
+
+
 def _confirm(order_id: str, reservations: list[Reservation], *, now: datetime, actor: str) -> None:
     held = [r for r in reservations if r.status == Status.ACTIVE]
     lapsed = [r for r in reservations if r.status == Status.EXPIRED]
-    movements = []
-    short = []
-    for reservation in sorted(held + lapsed, key=lambda r: r.product_id):
-        if reservation.status == Status.ACTIVE:
-            if not guarded_update(reservation.product_id, reserved_delta=-reservation.quantity):
-                raise RuntimeError(f"Reserved stock of product {reservation.product_id} is below its holds.")
-            movements.append(_movement(reservation, Operation.DEDUCT, reserved_delta=-reservation.quantity))
-        elif guarded_update(reservation.product_id, available_delta=-reservation.quantity):
-            movements.append(
-                _movement(reservation, Operation.DEDUCT, available_delta=-reservation.quantity, reason="late payment")
-            )
-        else:
-            short.append(reservation)
+    # A held line leaves reserved stock; a lapsed one (paid late) is taken from available
+    # stock again if it is there. An order has each product once.
+    deltas = {r.product_id: (0, -r.quantity) for r in held} | {r.product_id: (-r.quantity, 0) for r in lapsed}
+    after = guarded_update_many(deltas)
+    for reservation in held:
+        if reservation.product_id not in after:
+            raise RuntimeError(f"Reserved stock of product {reservation.product_id} is below its holds.")
+    short = [r for r in lapsed if r.product_id not in after]
     if short:
         available = dict(
             Inventory.objects.filter(product_id__in=[r.product_id for r in short]).values_list(
@@ -257,8 +365,11 @@ def _confirm(order_id: str, reservations: list[Reservation], *, now: datetime, a
         _set_status(held, Status.ACTIVE, Status.CONFIRMED, now=now)
     if lapsed:
         _set_status(lapsed, Status.EXPIRED, Status.CONFIRMED, now=now, reacquired=True)
+    movements = [_movement(r, Operation.DEDUCT, reserved_delta=-r.quantity) for r in held] + [
+        _movement(r, Operation.DEDUCT, available_delta=-r.quantity, reason="late payment") for r in lapsed
+    ]
     if movements:
-        record(movements, actor=actor)
+        write_entries(sorted(movements, key=lambda m: m.product_id), actor=actor, after=after)
 
 
 def expire_overdue_reservations(
@@ -275,17 +386,23 @@ def expire_overdue_reservations(
     `on_batch` is told the size of each committed batch (a progress bar).
     """
     require_int("batch_size", batch_size, minimum=1, maximum=100_000)
+    expire_batch = expire_batch_in_one_statement if _ledger.postgresql_statements() else _expire_batch_with_orm
     expired = 0
     while True:
         with transaction.atomic():
-            batch = _lock_overdue_batch(product_ids, batch_size)
-            if batch:
-                _end_holds(batch, Status.EXPIRED, Operation.EXPIRE, now=batch[0].db_now, actor=SYSTEM_ACTOR)
-        expired += len(batch)
+            count = expire_batch(product_ids=product_ids, batch_size=batch_size)
+        expired += count
         if on_batch is not None:
-            on_batch(len(batch))
-        if len(batch) < batch_size:
+            on_batch(count)
+        if count < batch_size:
             return expired
+
+
+def _expire_batch_with_orm(*, product_ids: Sequence[int] | None, batch_size: int) -> int:
+    batch = _lock_overdue_batch(product_ids, batch_size)
+    if batch:
+        _end_holds(batch, Status.EXPIRED, Operation.EXPIRE, now=batch[0].db_now, actor=SYSTEM_ACTOR)
+    return len(batch)
 
 
 def count_overdue_reservations() -> int:
@@ -323,16 +440,16 @@ def _end_holds(reservations: list[Reservation], status: str, operation: str, *, 
     quantities: dict[int, int] = defaultdict(int)
     for reservation in reservations:
         quantities[reservation.product_id] += reservation.quantity
-    for product_id in sorted(quantities):
-        quantity = quantities[product_id]
-        if not guarded_update(product_id, available_delta=quantity, reserved_delta=-quantity):
-            raise RuntimeError(f"Reserved stock of product {product_id} is below its holds.")
-    record(
+    after = guarded_update_many({product_id: (quantity, -quantity) for product_id, quantity in quantities.items()})
+    if len(after) != len(quantities):
+        raise RuntimeError("Reserved stock of a product is below its holds.")
+    write_entries(
         [
             _movement(r, operation, available_delta=r.quantity, reserved_delta=-r.quantity)
             for r in sorted(reservations, key=lambda r: r.product_id)
         ],
         actor=actor,
+        after=after,
     )
 
 

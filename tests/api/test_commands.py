@@ -3,7 +3,10 @@
 import hashlib
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orders_integration.models import ApiClient
 from tests.api.conftest import API, token_client
@@ -48,6 +51,21 @@ def test_a_deactivated_client_is_refused(capsys):
     token = create(capsys, "order-app", "--role", "internal")
     ApiClient.objects.update(is_active=False)
     assert token_client(token).post(f"{API}/inventory/cleanup-expired").status_code == 401
+
+
+def test_a_client_of_a_deactivated_user_or_an_unknown_token_is_refused(capsys):
+    token = create(capsys, "order-app", "--role", "internal")
+    assert token_client(token + "x").post(f"{API}/inventory/cleanup-expired").status_code == 401
+    get_user_model().objects.update(is_active=False)
+    assert token_client(token).post(f"{API}/inventory/cleanup-expired").status_code == 401
+
+
+def test_the_token_is_looked_up_by_its_hash_without_ordering(capsys):
+    token = create(capsys, "order-app", "--role", "internal")
+    with CaptureQueriesContext(connection) as queries:
+        assert token_client(token).post(f"{API}/inventory/cleanup-expired").status_code == 200
+    lookup = next(query["sql"] for query in queries if "token_hash" in query["sql"])
+    assert "ORDER BY" not in lookup.upper()
 
 
 def test_bad_arguments():

@@ -4,11 +4,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from inventory import services
-from inventory.models import InventoryLog, Reservation
+from inventory.models import Inventory, InventoryLog, Reservation
 from tests.inventory.helpers import assert_invariants, stock_of
 from tests.inventory.test_services_reserve import make_overdue, reserve
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("statement_path")]
 
 
 def cleanup(*arguments: str) -> str:
@@ -64,3 +64,32 @@ def test_the_progress_bar_is_told_the_size_of_each_committed_batch(three_overdue
     assert services.expire_overdue_reservations(batch_size=2, on_batch=batches.append) == 3
 
     assert batches == [2, 1]
+
+
+def test_one_batch_of_many_holds_of_several_products_keeps_every_ledger_exact(make_item):
+    low, plenty = make_item(available_stock=6, low_stock_threshold=3), make_item(available_stock=50)
+    holds = [
+        reserve(f"M-{product.product_id}-{n}", (product.product_id, n + 1))
+        for product in (low, plenty)
+        for n in range(3)
+    ]
+    make_overdue(*(hold.reservations[0] for hold in holds))
+    assert stock_of(low.product_id) == (0, 6)
+
+    assert cleanup("--batch-size", "100") == "Expired 6 overdue reservation(s).\n"
+
+    assert stock_of(low.product_id) == (6, 0)
+    assert stock_of(plenty.product_id) == (50, 0)
+    expiries = InventoryLog.objects.filter(operation="expire").order_by("id")
+    assert [(e.product_id, e.quantity, e.available_after, e.reserved_after) for e in expiries] == [
+        (low.product_id, 1, 1, 5),
+        (low.product_id, 2, 3, 3),
+        (low.product_id, 3, 6, 0),
+        (plenty.product_id, 1, 45, 5),
+        (plenty.product_id, 2, 47, 3),
+        (plenty.product_id, 3, 50, 0),
+    ]
+    # Back above its threshold: no longer low.
+    assert Inventory.objects.get(product_id=low.product_id).low_stock_since is None
+    for product in (low, plenty):
+        assert_invariants(product.product_id)

@@ -11,7 +11,7 @@ from inventory.models import InventoryLog, Reservation
 from tests.inventory.helpers import assert_invariants, last_entry, stock_of
 from tests.inventory.test_services_reserve import make_overdue, reserve
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("statement_path")]
 
 
 def release(order_id, **kwargs):

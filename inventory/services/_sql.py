@@ -1,0 +1,33 @@
+"""Running the hand-written PostgreSQL statements of the hot paths.
+
+Each is sent with server-side binding, so that psycopg prepares it on its
+connection the first time it runs there (`prepare_threshold` 0, set in the settings),
+and PostgreSQL parses it and plans it once per connection (`plan_cache_mode` is
+`force_generic_plan`) instead of on every request: for the one-statement reserve,
+planning was more of the database's CPU than running it. A generic plan is made from
+the table statistics, and PostgreSQL makes it again when ANALYZE changes them.
+Django's own queries are bound on the client, which psycopg never prepares, so
+neither setting touches them; `DATABASE_PREPARED_STATEMENTS=false` turns this off
+behind a pooler in transaction mode that cannot keep prepared statements.
+
+The cursor is wrapped by Django like any other, so errors are Django's
+(IntegrityError) and `connection.execute_wrapper` hooks see the statements. While
+Django logs queries (DEBUG, or a test's CaptureQueriesContext) they are bound on the
+client instead, so that the log shows them with their values rather than `$1`.
+"""
+
+from django.db import connection
+from django.db.backends.postgresql.base import Cursor as ClientBindingCursor
+from django.db.backends.postgresql.base import ServerBindingCursor
+
+
+def fetch_all(sql: str, params: dict) -> list[tuple]:
+    """Run one statement on the default connection; its rows."""
+    connection.ensure_connection()
+    if connection.queries_logged:
+        cursor = connection.make_debug_cursor(ClientBindingCursor(connection.connection))
+    else:
+        cursor = connection.make_cursor(ServerBindingCursor(connection.connection))
+    with cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
