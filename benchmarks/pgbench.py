@@ -77,7 +77,7 @@ def run_pgbench(database: str, script: str, *, clients: int, duration_s: int) ->
         script_path.write_text(script)
         command = [
             "pgbench",
-            # Prepared, as the application's own statements are (inventory/services/_sql.py).
+            # Prepared, as the application's own statements are (config/db.py).
             *("-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared"),
             *("-f", str(script_path)),
             *("-c", str(clients), "-j", str(min(clients, 2)), "-T", str(duration_s)),

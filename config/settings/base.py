@@ -76,7 +76,7 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE",
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The services' hand-written statements are prepared on first use per connection and
-# planned once, generically (inventory/services/_sql.py); the ORM's client-bound queries
+# planned once, generically (config/db.py); the ORM's client-bound queries
 # are never prepared, so neither setting touches them. Set DATABASE_PREPARED_STATEMENTS
 # false behind a connection pooler in transaction mode.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(

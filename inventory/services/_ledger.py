@@ -26,8 +26,8 @@ from django.db.models.functions import Coalesce, Now
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
+from config import db
 from inventory.models import Inventory, InventoryLog
-from inventory.services._sql import fetch_all
 
 SYSTEM_ACTOR = "system"
 
@@ -83,11 +83,6 @@ def guarded_update(
     return Inventory.objects.filter(guard).update(**assignments) == 1
 
 
-def postgresql_statements() -> bool:
-    """Whether the hand-written PostgreSQL statements serve; elsewhere (SQLite) the ORM paths do."""
-    return connection.vendor == "postgresql"
-
-
 # What one row's guarded update adds to (available_stock, reserved_stock), and the
 # counters it leaves.
 Deltas = tuple[int, int]
@@ -102,7 +97,7 @@ def guarded_update_many(deltas: Mapping[int, Deltas]) -> dict[int, Counters]:
     """
     if not deltas:
         return {}
-    if not postgresql_statements():
+    if not db.postgresql_statements():
         changed = [
             product_id
             for product_id in sorted(deltas)
@@ -110,7 +105,7 @@ def guarded_update_many(deltas: Mapping[int, Deltas]) -> dict[int, Counters]:
         ]
         return _counters_of(changed)
     product_ids = sorted(deltas)
-    rows = fetch_all(
+    rows = db.fetch_all(
         _guarded_update_many_sql(),
         {
             "product_ids": product_ids,

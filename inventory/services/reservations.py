@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 
+from config import db
 from inventory.exceptions import (
     InsufficientStock,
     InvalidInput,
@@ -28,7 +29,6 @@ from inventory.exceptions import (
     ShortLine,
 )
 from inventory.models import Inventory, InventoryLog, Reservation
-from inventory.services import _ledger
 from inventory.services._ledger import (
     SYSTEM_ACTOR,
     Movement,
@@ -133,7 +133,7 @@ def _validated_lines(order_id: str, lines: Sequence[ReservationLine]) -> list[Re
 
 
 def _reserve(order_id: str, lines: list[ReservationLine], actor: str, ttl: timedelta) -> ReserveResult:
-    if _ledger.postgresql_statements():
+    if db.postgresql_statements():
         result = _reserve_in_one_statement(order_id, lines, actor, ttl)
         if result is not None:
             return result
@@ -324,7 +324,7 @@ def _settle_in_one_statement(
 ) -> list[Reservation] | None:
     """The hot path of a release or a deduct whose lines are all active holds (a payment's
     not overdue either); None when the ORM path below must decide."""
-    if not _ledger.postgresql_statements():
+    if not db.postgresql_statements():
         return None
     require_order_id(order_id)
     if product_id is not None:
@@ -386,7 +386,7 @@ def expire_overdue_reservations(
     `on_batch` is told the size of each committed batch (a progress bar).
     """
     require_int("batch_size", batch_size, minimum=1, maximum=100_000)
-    expire_batch = expire_batch_in_one_statement if _ledger.postgresql_statements() else _expire_batch_with_orm
+    expire_batch = expire_batch_in_one_statement if db.postgresql_statements() else _expire_batch_with_orm
     expired = 0
     while True:
         with transaction.atomic():

@@ -7,7 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIRequestFactory
 
+from orders_integration.authentication import ApiClientTokenAuthentication
 from orders_integration.models import ApiClient
 from tests.api.conftest import API, token_client
 
@@ -47,12 +49,14 @@ def test_order_service_is_the_internal_role(capsys):
     assert ApiClient.objects.get().role == "internal"
 
 
+@pytest.mark.usefixtures("statement_path")
 def test_a_deactivated_client_is_refused(capsys):
     token = create(capsys, "order-app", "--role", "internal")
     ApiClient.objects.update(is_active=False)
     assert token_client(token).post(f"{API}/inventory/cleanup-expired").status_code == 401
 
 
+@pytest.mark.usefixtures("statement_path")
 def test_a_client_of_a_deactivated_user_or_an_unknown_token_is_refused(capsys):
     token = create(capsys, "order-app", "--role", "internal")
     assert token_client(token + "x").post(f"{API}/inventory/cleanup-expired").status_code == 401
@@ -60,12 +64,28 @@ def test_a_client_of_a_deactivated_user_or_an_unknown_token_is_refused(capsys):
     assert token_client(token).post(f"{API}/inventory/cleanup-expired").status_code == 401
 
 
+@pytest.mark.usefixtures("statement_path")
 def test_the_token_is_looked_up_by_its_hash_without_ordering(capsys):
     token = create(capsys, "order-app", "--role", "internal")
     with CaptureQueriesContext(connection) as queries:
         assert token_client(token).post(f"{API}/inventory/cleanup-expired").status_code == 200
     lookup = next(query["sql"] for query in queries if "token_hash" in query["sql"])
     assert "ORDER BY" not in lookup.upper()
+
+
+@pytest.mark.usefixtures("statement_path")
+def test_a_good_token_acts_as_its_client_and_user(capsys):
+    token = create(capsys, "order-app", "--role", "internal")
+    client = ApiClient.objects.get()
+    request = APIRequestFactory().post("/", HTTP_AUTHORIZATION=f"Token {token}")
+    user, auth = ApiClientTokenAuthentication().authenticate(request)
+    assert (auth.pk, auth.name, auth.role, user.pk, user.username) == (
+        client.pk,
+        "order-app",
+        "internal",
+        client.user.pk,
+        client.user.username,
+    )
 
 
 def test_bad_arguments():

@@ -1,4 +1,4 @@
-"""inventory/services/_sql.py: the hot statements are parsed and planned once per connection."""
+"""config/db.py: the hot statements are parsed and planned once per connection."""
 
 import pytest
 from django.db import connection

@@ -1,4 +1,9 @@
-"""Running the hand-written PostgreSQL statements of the hot paths.
+"""Hand-written PostgreSQL statements of the hot paths, and how they are run.
+
+The services' single-statement reserve, release, deduct and expiry
+(`inventory/services/_statements.py`) and the API token lookup are sent through
+`fetch_all`; elsewhere than PostgreSQL (SQLite), `postgresql_statements()` is false
+and the callers take their ORM paths instead.
 
 Each is sent with server-side binding, so that psycopg prepares it on its
 connection the first time it runs there (`prepare_threshold` 0, set in the settings),
@@ -21,13 +26,23 @@ from django.db.backends.postgresql.base import Cursor as ClientBindingCursor
 from django.db.backends.postgresql.base import ServerBindingCursor
 
 
+def postgresql_statements() -> bool:
+    """Whether the hand-written PostgreSQL statements serve; elsewhere (SQLite) the ORM paths do."""
+    return connection.vendor == "postgresql"
+
+
 def fetch_all(sql: str, params: dict) -> list[tuple]:
     """Run one statement on the default connection; its rows."""
+    # What `connection.cursor()` does before making a cursor, so that a connection
+    # that died between requests is replaced here too (CONN_HEALTH_CHECKS).
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
-    if connection.queries_logged:
-        cursor = connection.make_debug_cursor(ClientBindingCursor(connection.connection))
-    else:
-        cursor = connection.make_cursor(ServerBindingCursor(connection.connection))
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        if connection.queries_logged:
+            cursor = connection.make_debug_cursor(ClientBindingCursor(connection.connection))
+        else:
+            cursor = connection.make_cursor(ServerBindingCursor(connection.connection))
     with cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
