@@ -89,7 +89,7 @@ def _sql(*, lock_first: bool) -> str:
     # UPDATE's own join would lock them in whatever order its plan visits them.
     lock = (
         f"""
-        locked AS (
+        locked AS MATERIALIZED (
             SELECT product_id FROM {_INVENTORY}
             WHERE product_id = ANY(%(product_ids)s::bigint[]) ORDER BY product_id FOR UPDATE
         ),"""  # noqa: S608 (names from the models, values bound as parameters)
