@@ -91,6 +91,44 @@ def test_orders_listing_shared_products_in_opposite_orders_never_deadlock(make_i
         assert_invariants(item.product_id)
 
 
+def planned_as_for_big_tables() -> None:
+    """Make this connection's plans join by hashing over sequential scans, which visit
+    rows in the order they lie in the table rather than in product_id order."""
+    with connection.cursor() as cursor:
+        for setting in ("enable_nestloop", "enable_mergejoin", "enable_indexscan", "enable_bitmapscan"):
+            cursor.execute(f"SET {setting} = off")
+
+
+def test_statements_lock_rows_in_product_order_whatever_the_plan(make_item):
+    # Made in descending product_id order: the table holds them the other way round.
+    first = 9_000_000
+    items = [make_item(available_stock=1000, product_id=first + n) for n in (3, 2, 1, 0)]
+    lines = sorted((item.product_id, 1) for item in items)
+    for n in range(40):
+        reserve(f"HELD-{n}", *lines)
+
+    def with_big_table_plans(call):
+        def run():
+            planned_as_for_big_tables()
+            return call()
+
+        return run
+
+    calls = []
+    for n in range(40):
+        calls.append(with_big_table_plans(lambda n=n: reserve(f"NEW-{n}", *lines)))
+        calls.append(
+            with_big_table_plans(lambda n=n: services.release_reservations(order_id=f"HELD-{n}", actor="order-app"))
+        )
+
+    results = run_concurrently(calls)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    for item in items:
+        assert stock_of(item.product_id) == (960, 40)
+        assert_invariants(item.product_id)
+
+
 def test_identical_reserves_racing_reserve_once(make_item):
     item = make_item(available_stock=50)
 
