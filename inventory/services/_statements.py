@@ -70,8 +70,7 @@ class LineOutcome:
     # The new hold and its ledger entry, when the reserve went through.
     reservation: Reservation | None
     log_entry: InventoryLog | None
-    product_exists: bool
-    # Available stock as the statement found it (before its own change).
+    # Available stock as the statement found it (before its own change); None: no such product.
     available: int | None
     # Only looked up for a short line.
     has_overdue_holds: bool
@@ -134,7 +133,6 @@ def _sql(*, lock_first: bool) -> str:
         RETURNING {_columns(_LOG_FIELDS)}
     )
     SELECT line.product_id, line.quantity,
-        inv.product_id IS NOT NULL,
         inv.available_stock,
         CASE WHEN held.id IS NULL AND inv.product_id IS NOT NULL THEN EXISTS (
             SELECT 1 FROM {_RESERVATION} AS overdue
@@ -337,9 +335,9 @@ def _execute(params: dict, *, lock_first: bool) -> list[LineOutcome]:
 
 
 def _outcome(row: tuple) -> LineOutcome:
-    product_id, quantity, product_exists, available, has_overdue, known = row[:6]
-    held = row[6 : 6 + len(_RESERVATION_FIELDS)]
-    logged = row[6 + len(_RESERVATION_FIELDS) :]
+    product_id, quantity, available, has_overdue, known = row[:5]
+    held = row[5 : 5 + len(_RESERVATION_FIELDS)]
+    logged = row[5 + len(_RESERVATION_FIELDS) :]
     taken = held[0] is not None
     return LineOutcome(
         product_id=product_id,
@@ -347,7 +345,6 @@ def _outcome(row: tuple) -> LineOutcome:
         short=not taken and not known,
         reservation=Reservation.from_db(connection.alias, None, held) if taken else None,
         log_entry=InventoryLog.from_db(connection.alias, None, logged) if taken else None,
-        product_exists=product_exists,
         available=available,
         has_overdue_holds=has_overdue,
         has_reservation_already=known,

@@ -155,14 +155,7 @@ def _reserve_in_one_statement(
         return None
     short = [outcome for outcome in outcomes if outcome.short]
     if short:
-        raise _refusal(
-            [
-                _ShortLineFound(
-                    o.product_id, o.quantity, o.available if o.product_exists else None, o.has_overdue_holds
-                )
-                for o in short
-            ]
-        )
+        raise _refusal([_ShortLineFound(o.product_id, o.quantity, o.available, o.has_overdue_holds) for o in short])
     announce([outcome.log_entry for outcome in outcomes])
     return ReserveResult(order_id, [outcome.reservation for outcome in outcomes], created=True)
 
