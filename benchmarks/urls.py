@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from config.urls import handler400, handler403, handler404, handler500
 from config.urls import urlpatterns as service_urlpatterns
-from orders_integration.permissions import IsInternalClient
+from inventory.api.permissions import IsInternalClient
 
 CONSTANT_BODY = {"order_id": "bare", "reservations": []}
 

@@ -1,18 +1,28 @@
-"""Domain errors raised by the services.
+"""Domain errors raised by the services: one class per error.
 
-Each carries the error code of the API contract and the details that go with it.
-The HTTP status is chosen in one place, `config.exceptions`; the admin shows the
-same message as a form error.
+Each class carries its error code of the API contract and its HTTP status, and each
+instance the message and details that go with it; the API's one handler
+(`inventory.api.errors`) renders any of them, knowing nothing but this base, and the
+admin shows the same message as a form error. Adding an error is adding a class.
 """
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 
 class InventoryError(Exception):
     code: str = "inventory_error"
+    status_code: int = 400
     default_message: str = "The inventory operation failed."
+    # Every concrete error, by its code: the codes the OpenAPI document lists.
+    by_code: ClassVar[dict[str, type["InventoryError"]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        known = InventoryError.by_code.setdefault(cls.code, cls)
+        if known is not cls and not issubclass(cls, known):
+            raise TypeError(f"Two error classes claim the code {cls.code!r}: {known.__name__} and {cls.__name__}.")
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.message = message or self.default_message
@@ -24,11 +34,13 @@ class InvalidInput(InventoryError):
     """An argument that no caller should have passed (the API validates first)."""
 
     code = "validation_error"
+    status_code = 400
     default_message = "Invalid input."
 
 
 class ProductNotFound(InventoryError):
     code = "product_not_found"
+    status_code = 404
     default_message = "No inventory record for this product."
 
     def __init__(self, product_id: int) -> None:
@@ -37,6 +49,7 @@ class ProductNotFound(InventoryError):
 
 class AlreadyExists(InventoryError):
     code = "already_exists"
+    status_code = 409
     default_message = "An inventory record for this product exists already."
 
     def __init__(self, product_id: int) -> None:
@@ -52,6 +65,7 @@ class ShortLine:
 
 class InsufficientStock(InventoryError):
     code = "insufficient_stock"
+    status_code = 409
     default_message = "Not enough available stock."
 
     def __init__(self, short_lines: Sequence[ShortLine]) -> None:
@@ -69,6 +83,7 @@ class InsufficientStock(InventoryError):
 
 class VersionConflict(InventoryError):
     code = "version_conflict"
+    status_code = 409
     default_message = "The record was changed by someone else."
 
     def __init__(self, current_version: int) -> None:
@@ -80,6 +95,7 @@ class VersionConflict(InventoryError):
 
 class StockWouldGoNegative(InventoryError):
     code = "stock_would_go_negative"
+    status_code = 409
     default_message = "The adjustment would leave available stock below zero."
 
     def __init__(self, product_id: int, available: int, delta: int) -> None:
@@ -93,6 +109,7 @@ class StockWouldGoNegative(InventoryError):
 
 class ReservationNotFound(InventoryError):
     code = "reservation_not_found"
+    status_code = 404
     default_message = "No reservation for this order."
 
     def __init__(self, order_id: str, product_id: int | None = None) -> None:
@@ -102,6 +119,7 @@ class ReservationNotFound(InventoryError):
 
 class ReservationExists(InventoryError):
     code = "reservation_exists"
+    status_code = 409
     default_message = "This order already has a reservation for this product."
 
     def __init__(self, order_id: str, product_id: int, quantity: int, status: str) -> None:
@@ -116,6 +134,7 @@ class ReservationExists(InventoryError):
 
 class ReservationNotActive(InventoryError):
     code = "reservation_not_active"
+    status_code = 409
     default_message = "The reservation is no longer active."
 
     def __init__(self, order_id: str, product_id: int, status: str) -> None:
@@ -129,11 +148,22 @@ class ReservationNotActive(InventoryError):
 
 class ReservationExpired(InventoryError):
     code = "reservation_expired"
+    status_code = 409
     default_message = "The reservation expired and its units are no longer available."
 
     def __init__(self, order_id: str, short_lines: Sequence[ShortLine]) -> None:
+        self.short_lines = tuple(short_lines)
         super().__init__(
             f"The reservation of order {order_id} expired and the units are gone.",
             order_id=order_id,
             items=[asdict(line) for line in short_lines],
         )
+
+
+class IdempotencyKeyReused(InventoryError):
+    code = "idempotency_key_reused"
+    status_code = 422
+    default_message = "This Idempotency-Key was used with a different request."
+
+    def __init__(self, key: str) -> None:
+        super().__init__("This Idempotency-Key was used within 24 hours with a different request.", idempotency_key=key)

@@ -21,7 +21,7 @@ def statement_path(request, monkeypatch) -> str:
     """Run a test on both ways the services write: the hand-written PostgreSQL statements
     of the hot paths, and the portable ORM paths that serve on SQLite."""
     if request.param == "orm":
-        monkeypatch.setattr("config.db.postgresql_statements", lambda: False)
+        monkeypatch.setattr("inventory.db.postgresql_statements", lambda: False)
     return request.param
 
 

@@ -197,20 +197,20 @@ LOGGING = {
 REST_FRAMEWORK = {
     # The token scheme first: an anonymous call of a protected endpoint is a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "orders_integration.authentication.ApiClientTokenAuthentication",
+        "inventory.api.authentication.ApiClientTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "DEFAULT_PARSER_CLASSES": ["inventory.api_parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["inventory.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "inventory.api_pagination.ContractPagination",
+    "DEFAULT_PAGINATION_CLASS": "inventory.api.pagination.ContractPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [],
-    "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "inventory.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # How many proxies in front of the app append to X-Forwarded-For; 0 means the
     # client address is REMOTE_ADDR (a client cannot pick its own throttle bucket).
@@ -239,11 +239,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "inventory.api_schema.complete_schema",
+        "inventory.api.schema.complete_schema",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ReservationStatusEnum": "inventory.models.ReservationStatus",
         "LogOperationEnum": "inventory.models.LogOperation",
-        "ErrorCodeEnum": "config.exceptions.ERROR_CODES",
+        "ErrorCodeEnum": "inventory.api.errors.ERROR_CODES",
     },
 }

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, Now
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
-from config import db
+from inventory import db
 from inventory.models import Inventory, InventoryLog
 
 SYSTEM_ACTOR = "system"

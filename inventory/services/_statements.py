@@ -50,7 +50,7 @@ from functools import cache
 
 from django.db import connection, transaction
 
-from config.db import fetch_all
+from inventory.db import fetch_all
 from inventory.models import Inventory, InventoryLog, Reservation
 from inventory.services._ledger import SYSTEM_ACTOR, announce, counter_assignments_sql
 

@@ -2,12 +2,10 @@
 
 import re
 
+from inventory import limits
 from inventory.exceptions import InvalidInput
-from inventory.models import MAX_QUANTITY, ORDER_ID_PATTERN
 
-MAX_PRODUCT_ID = 2**63 - 1
-MAX_TTL_SECONDS = 86_400
-_ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
+_ORDER_ID_RE = re.compile(limits.ORDER_ID_PATTERN)
 
 
 def require_int(name: str, value: object, *, minimum: int, maximum: int) -> int:
@@ -18,11 +16,11 @@ def require_int(name: str, value: object, *, minimum: int, maximum: int) -> int:
 
 
 def require_product_id(product_id: object) -> int:
-    return require_int("product_id", product_id, minimum=1, maximum=MAX_PRODUCT_ID)
+    return require_int("product_id", product_id, minimum=1, maximum=limits.MAX_PRODUCT_ID)
 
 
 def require_quantity(quantity: object, name: str = "quantity") -> int:
-    return require_int(name, quantity, minimum=1, maximum=MAX_QUANTITY)
+    return require_int(name, quantity, minimum=1, maximum=limits.MAX_QUANTITY)
 
 
 def require_order_id(order_id: object) -> str:

@@ -22,19 +22,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
 
-from inventory.exceptions import InventoryError
+from inventory.exceptions import IdempotencyKeyReused
 from inventory.models import IdempotencyKey
 
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
-MAX_KEY_LENGTH = 255
-
-
-class IdempotencyKeyReused(InventoryError):
-    code = "idempotency_key_reused"
-    default_message = "This Idempotency-Key was used with a different request."
-
-    def __init__(self, key: str) -> None:
-        super().__init__("This Idempotency-Key was used within 24 hours with a different request.", idempotency_key=key)
 
 
 @dataclass(frozen=True)

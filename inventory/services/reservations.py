@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 
-from config import db
+from inventory import db, limits
 from inventory.exceptions import (
     InsufficientStock,
     InvalidInput,
@@ -45,15 +45,12 @@ from inventory.services._statements import (
     settle_in_one_statement,
 )
 from inventory.services._validation import (
-    MAX_TTL_SECONDS,
     require_int,
     require_order_id,
     require_product_id,
     require_quantity,
 )
 
-MAX_LINES_PER_ORDER = 100
-DEFAULT_EXPIRY_BATCH_SIZE = 500
 Status = Reservation.Status
 Operation = InventoryLog.Operation
 
@@ -107,7 +104,7 @@ def reserve_stock(
     lines = sorted(requested, key=lambda line: line.product_id)
     if ttl_seconds is None:
         ttl_seconds = settings.INVENTORY_RESERVATION_TTL
-    ttl = timedelta(seconds=require_int("ttl_seconds", ttl_seconds, minimum=1, maximum=MAX_TTL_SECONDS))
+    ttl = timedelta(seconds=require_int("ttl_seconds", ttl_seconds, minimum=1, maximum=limits.MAX_TTL_SECONDS))
     try:
         result = _reserve(order_id, lines, actor, ttl)
     except _OverdueHoldsInTheWay as blocked:
@@ -122,8 +119,8 @@ def reserve_stock(
 
 def _validated_lines(order_id: str, lines: Sequence[ReservationLine]) -> list[ReservationLine]:
     require_order_id(order_id)
-    if not 1 <= len(lines) <= MAX_LINES_PER_ORDER:
-        raise InvalidInput(f"An order has 1 to {MAX_LINES_PER_ORDER} lines.")
+    if not 1 <= len(lines) <= limits.MAX_LINES_PER_ORDER:
+        raise InvalidInput(f"An order has 1 to {limits.MAX_LINES_PER_ORDER} lines.")
     for line in lines:
         require_product_id(line.product_id)
         require_quantity(line.quantity)
@@ -368,7 +365,7 @@ def _confirm(order_id: str, reservations: list[Reservation], *, now: datetime, a
 def expire_overdue_reservations(
     *,
     product_ids: Sequence[int] | None = None,
-    batch_size: int = DEFAULT_EXPIRY_BATCH_SIZE,
+    batch_size: int = limits.DEFAULT_EXPIRY_BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Expire active holds past `expires_at` and return their units; the count expired.

@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
 
+from inventory import limits
 from inventory.exceptions import (
     AlreadyExists,
     InvalidInput,
@@ -10,12 +11,9 @@ from inventory.exceptions import (
     StockWouldGoNegative,
     VersionConflict,
 )
-from inventory.models import MAX_QUANTITY, Inventory, InventoryLog
+from inventory.models import Inventory, InventoryLog
 from inventory.services._ledger import Movement, guarded_update, record
 from inventory.services._validation import require_int, require_product_id, require_quantity
-
-MAX_STOCK = 2**62  # far beyond any real count; keeps sums inside bigint
-DEFAULT_LOW_STOCK_THRESHOLD = 10
 
 
 def create_inventory(
@@ -23,13 +21,13 @@ def create_inventory(
     product_id: int,
     actor: str,
     available_stock: int = 0,
-    low_stock_threshold: int = DEFAULT_LOW_STOCK_THRESHOLD,
+    low_stock_threshold: int = limits.DEFAULT_LOW_STOCK_THRESHOLD,
     reason: str = "",
 ) -> Inventory:
     """Create a product's record and its `create` ledger entry; AlreadyExists if it has one."""
     require_product_id(product_id)
-    require_int("available_stock", available_stock, minimum=0, maximum=MAX_STOCK)
-    require_int("low_stock_threshold", low_stock_threshold, minimum=0, maximum=MAX_STOCK)
+    require_int("available_stock", available_stock, minimum=0, maximum=limits.MAX_QUANTITY)
+    require_int("low_stock_threshold", low_stock_threshold, minimum=0, maximum=limits.MAX_QUANTITY)
     try:
         with transaction.atomic():
             Inventory.objects.create(
@@ -95,10 +93,10 @@ def adjust_stock(
         require_int("expected_version", expected_version, minimum=1, maximum=2**63 - 1)
     with transaction.atomic():
         if counted is not None:
-            require_int("counted", counted, minimum=0, maximum=MAX_STOCK)
+            require_int("counted", counted, minimum=0, maximum=limits.MAX_QUANTITY)
             delta = counted - _locked_row(product_id, expected_version).available_stock
         else:
-            require_int("delta", delta, minimum=-MAX_STOCK, maximum=MAX_STOCK)
+            require_int("delta", delta, minimum=-limits.MAX_QUANTITY, maximum=limits.MAX_QUANTITY)
         if not guarded_update(product_id, available_delta=delta, expected_version=expected_version):
             row = _current_row(product_id, expected_version)
             raise StockWouldGoNegative(product_id, row.available_stock, delta)
@@ -123,7 +121,7 @@ def set_low_stock_threshold(
 ) -> Inventory:
     """Change the level at or below which the item counts as low on stock."""
     require_product_id(product_id)
-    require_int("low_stock_threshold", low_stock_threshold, minimum=0, maximum=MAX_QUANTITY)
+    require_int("low_stock_threshold", low_stock_threshold, minimum=0, maximum=limits.MAX_QUANTITY)
     movement = Movement(
         product_id=product_id,
         operation=InventoryLog.Operation.THRESHOLD,

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from inventory.admin_csv import ImportFailed, ImportKind, apply_import, plan_import
+from inventory.admin.csv_import import ImportFailed, ImportKind, apply_import, plan_import
 from inventory.models import Inventory, InventoryLog
 
 IMPORT = reverse("admin:inventory_inventory_import")

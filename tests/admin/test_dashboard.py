@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory import selectors, services
-from inventory.admin_charts import stock_chart
+from inventory.admin.charts import stock_chart
 from inventory.models import Reservation
 
 DASHBOARD = reverse("admin:inventory_dashboard")

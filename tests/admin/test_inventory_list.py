@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from inventory import admin_paginator, services
-from inventory.admin_paginator import EstimatedCountPaginator, planner_row_estimate
+from inventory import services
+from inventory.admin import paginator as admin_paginator
+from inventory.admin.paginator import EstimatedCountPaginator, planner_row_estimate
 from inventory.models import Inventory, InventoryLog
 
 CHANGELIST = reverse("admin:inventory_inventory_changelist")

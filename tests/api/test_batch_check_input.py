@@ -7,23 +7,33 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.renderers import JSONRenderer
 
-from inventory.api_fields import MAX_PRODUCT_ID
-from inventory.api_selectors import check_products
-from inventory.models import MAX_QUANTITY
-from inventory.serializers import (
-    MAX_BATCH_ITEMS,
+from inventory import limits
+from inventory.api.serializers.stock import (
     BatchCheckInputSerializer,
     BatchCheckSerializer,
     well_formed_batch_lines,
 )
+from inventory.selectors.checks import check_products
 from tests.api.conftest import API
 
-EDGES = [0, 1, 2, -1, MAX_QUANTITY, MAX_QUANTITY + 1, MAX_PRODUCT_ID, MAX_PRODUCT_ID + 1, -(2**63), 2**64]
+EDGES = [
+    0,
+    1,
+    2,
+    -1,
+    limits.MAX_QUANTITY,
+    limits.MAX_QUANTITY + 1,
+    limits.MAX_PRODUCT_ID,
+    limits.MAX_PRODUCT_ID + 1,
+    -(2**63),
+    2**64,
+]
 numbers = st.sampled_from(EDGES) | st.integers()
 not_integers = st.booleans() | st.floats(allow_nan=False) | st.sampled_from([2.0, "2", "", None, [], {}]) | st.text()
 values = numbers | numbers | not_integers
 good_item = st.fixed_dictionaries(
-    {"product_id": st.integers(1, MAX_PRODUCT_ID)}, optional={"quantity": st.integers(1, MAX_QUANTITY), "note": values}
+    {"product_id": st.integers(1, limits.MAX_PRODUCT_ID)},
+    optional={"quantity": st.integers(1, limits.MAX_QUANTITY), "note": values},
 )
 any_item = (
     good_item
@@ -37,7 +47,7 @@ items = (
     | st.builds(
         lambda line, size: [line] * size,
         any_item,
-        st.sampled_from([MAX_BATCH_ITEMS - 1, MAX_BATCH_ITEMS, MAX_BATCH_ITEMS + 1]),
+        st.sampled_from([limits.MAX_BATCH_ITEMS - 1, limits.MAX_BATCH_ITEMS, limits.MAX_BATCH_ITEMS + 1]),
     )
 )
 bodies = (
@@ -60,15 +70,20 @@ def test_the_fast_path_accepts_what_the_serializer_accepts_with_the_same_lines(b
 
 
 def test_a_well_formed_body_takes_the_fast_path():
-    body = {"items": [{"product_id": MAX_PRODUCT_ID}, {"product_id": 1, "quantity": MAX_QUANTITY, "note": "x"}]}
-    assert well_formed_batch_lines(body) == [(MAX_PRODUCT_ID, 1), (1, MAX_QUANTITY)]
+    body = {
+        "items": [
+            {"product_id": limits.MAX_PRODUCT_ID},
+            {"product_id": 1, "quantity": limits.MAX_QUANTITY, "note": "x"},
+        ]
+    }
+    assert well_formed_batch_lines(body) == [(limits.MAX_PRODUCT_ID, 1), (1, limits.MAX_QUANTITY)]
 
 
 @pytest.mark.parametrize(
     "body",
     [
         {"items": [{"product_id": 1}, {"product_id": 1, "quantity": True}]},
-        {"items": [{"product_id": 1}] * (MAX_BATCH_ITEMS + 1)},
+        {"items": [{"product_id": 1}] * (limits.MAX_BATCH_ITEMS + 1)},
         {"items": [{"quantity": 1}]},
         [],
     ],

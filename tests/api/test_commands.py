@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIRequestFactory
 
-from orders_integration.authentication import ApiClientTokenAuthentication
-from orders_integration.models import ApiClient
+from inventory.api.authentication import ApiClientTokenAuthentication
+from inventory.models.api_clients import ApiClient
 from tests.api.conftest import API, token_client
 
 pytestmark = pytest.mark.django_db

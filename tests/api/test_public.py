@@ -5,7 +5,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from inventory import api_throttling
+from inventory.api import throttling as api_throttling
 from tests.api.conftest import API, error_code
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from inventory import services
+from inventory import limits, services
 from inventory.exceptions import InsufficientStock, InvalidInput, ProductNotFound, ReservationExists
-from inventory.models import MAX_QUANTITY, InventoryLog, Reservation
+from inventory.models import InventoryLog, Reservation
 from inventory.services import ReservationLine
 from tests.inventory.helpers import assert_invariants, last_entry, stock_of
 
@@ -84,11 +84,11 @@ class TestReserveOneLine:
             reserve("A-1", (item.product_id, 1))
 
     def test_the_largest_allowed_quantity(self, make_item):
-        item = make_item(available_stock=MAX_QUANTITY)
+        item = make_item(available_stock=limits.MAX_QUANTITY)
 
-        reserve("A-1", (item.product_id, MAX_QUANTITY))
+        reserve("A-1", (item.product_id, limits.MAX_QUANTITY))
 
-        assert stock_of(item.product_id) == (0, MAX_QUANTITY)
+        assert stock_of(item.product_id) == (0, limits.MAX_QUANTITY)
 
     def test_unknown_product(self, db):
         with pytest.raises(ProductNotFound):
@@ -102,7 +102,7 @@ class TestReserveOneLine:
             ("bad id", 1, None),
             (42, 1, None),
             ("A", 0, None),
-            ("A", MAX_QUANTITY + 1, None),
+            ("A", limits.MAX_QUANTITY + 1, None),
             ("A", True, None),
             ("A", 1, 0),
             ("A", 1, 86_401),

@@ -1,6 +1,6 @@
 import pytest
 
-from inventory import services
+from inventory import limits, services
 from inventory.exceptions import (
     AlreadyExists,
     InvalidInput,
@@ -8,7 +8,7 @@ from inventory.exceptions import (
     StockWouldGoNegative,
     VersionConflict,
 )
-from inventory.models import MAX_QUANTITY, InventoryLog
+from inventory.models import InventoryLog
 from tests.inventory.helpers import assert_invariants, last_entry, stock_of
 
 pytestmark = pytest.mark.django_db
@@ -73,11 +73,11 @@ class TestRestock:
     def test_takes_the_largest_allowed_quantity(self, make_item, actor):
         item = make_item(available_stock=0)
 
-        after = services.restock(product_id=item.product_id, quantity=MAX_QUANTITY, actor=actor)
+        after = services.restock(product_id=item.product_id, quantity=limits.MAX_QUANTITY, actor=actor)
 
-        assert after.available_stock == MAX_QUANTITY
+        assert after.available_stock == limits.MAX_QUANTITY
 
-    @pytest.mark.parametrize("quantity", [0, -5, MAX_QUANTITY + 1, True, 2.0, "3", None])
+    @pytest.mark.parametrize("quantity", [0, -5, limits.MAX_QUANTITY + 1, True, 2.0, "3", None])
     def test_refuses_quantities_out_of_range(self, make_item, actor, quantity):
         item = make_item(available_stock=5)
 

@@ -7,12 +7,8 @@ from django.db.models import F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inventory import services
-from inventory.api_fields import MAX_PRODUCT_ID
-from inventory.models import MAX_QUANTITY, Reservation
-from inventory.services import ReservationLine
-from orders_integration.serializers import (
-    MAX_TTL_SECONDS,
+from inventory import limits, services
+from inventory.api.serializers.reservations import (
     OrderLineInputSerializer,
     OrderReservationsSerializer,
     ReserveInputSerializer,
@@ -20,8 +16,20 @@ from orders_integration.serializers import (
     well_formed_order_line,
     well_formed_reserve,
 )
+from inventory.models import Reservation
+from inventory.services import ReservationLine
 
-EDGES = [0, 1, -1, MAX_QUANTITY, MAX_QUANTITY + 1, MAX_PRODUCT_ID, MAX_PRODUCT_ID + 1, MAX_TTL_SECONDS + 1, 2**64]
+EDGES = [
+    0,
+    1,
+    -1,
+    limits.MAX_QUANTITY,
+    limits.MAX_QUANTITY + 1,
+    limits.MAX_PRODUCT_ID,
+    limits.MAX_PRODUCT_ID + 1,
+    limits.MAX_TTL_SECONDS + 1,
+    2**64,
+]
 MISSING = object()
 not_integers = st.booleans() | st.floats(allow_nan=False) | st.sampled_from([2.0, "2", "", None, [], {}]) | st.text()
 values = st.sampled_from(EDGES) | st.integers() | not_integers
@@ -31,15 +39,19 @@ good_line = st.fixed_dictionaries(
     {"product_id": st.integers(min_value=1, max_value=4), "quantity": st.integers(min_value=1, max_value=3)}
 )
 good_one_line = st.fixed_dictionaries(
-    {"order_id": good_order_ids, "product_id": st.integers(min_value=1), "quantity": st.integers(1, MAX_QUANTITY)},
-    optional={"ttl_seconds": st.integers(1, MAX_TTL_SECONDS), "note": values},
+    {
+        "order_id": good_order_ids,
+        "product_id": st.integers(min_value=1),
+        "quantity": st.integers(1, limits.MAX_QUANTITY),
+    },
+    optional={"ttl_seconds": st.integers(1, limits.MAX_TTL_SECONDS), "note": values},
 )
 good_order = st.fixed_dictionaries(
     {
         "order_id": good_order_ids,
         "items": st.lists(good_line, min_size=1, max_size=4, unique_by=lambda line: line["product_id"]),
     },
-    optional={"ttl_seconds": st.integers(1, MAX_TTL_SECONDS)},
+    optional={"ttl_seconds": st.integers(1, limits.MAX_TTL_SECONDS)},
 )
 long_orders = st.builds(
     lambda size, order_id: {
@@ -81,7 +93,7 @@ reserve_bodies = (
     | st.sampled_from([None, [], "x", 1, {}])
 )
 good_order_line = st.fixed_dictionaries(
-    {"order_id": good_order_ids}, optional={"product_id": st.integers(1, MAX_PRODUCT_ID), "note": values}
+    {"order_id": good_order_ids}, optional={"product_id": st.integers(1, limits.MAX_PRODUCT_ID), "note": values}
 )
 order_line_bodies = (
     good_order_line
@@ -116,9 +128,11 @@ def test_an_order_line_body_is_read_as_the_serializer_reads_it(body):
 
 
 def test_the_usual_bodies_take_the_fast_path():
-    assert well_formed_reserve({"order_id": "A-1", "product_id": MAX_PRODUCT_ID, "quantity": MAX_QUANTITY}) == {
+    assert well_formed_reserve(
+        {"order_id": "A-1", "product_id": limits.MAX_PRODUCT_ID, "quantity": limits.MAX_QUANTITY}
+    ) == {
         "order_id": "A-1",
-        "lines": [{"product_id": MAX_PRODUCT_ID, "quantity": MAX_QUANTITY}],
+        "lines": [{"product_id": limits.MAX_PRODUCT_ID, "quantity": limits.MAX_QUANTITY}],
         "ttl_seconds": None,
     }
     order = {"order_id": "A-2", "items": [{"product_id": 2, "quantity": 1}, {"product_id": 1, "quantity": 2}]}

@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from inventory import services
+from inventory import limits, services
 from inventory.exceptions import InvalidInput
-from inventory.services.reservations import DEFAULT_EXPIRY_BATCH_SIZE
 
 
 class Command(BaseCommand):
@@ -17,11 +16,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=DEFAULT_EXPIRY_BATCH_SIZE,
-            help=f"reservations per transaction (default {DEFAULT_EXPIRY_BATCH_SIZE})",
+            default=limits.DEFAULT_EXPIRY_BATCH_SIZE,
+            help=f"reservations per transaction (default {limits.DEFAULT_EXPIRY_BATCH_SIZE})",
         )
 
-    def handle(self, *args, dry_run=False, batch_size=DEFAULT_EXPIRY_BATCH_SIZE, **options):
+    def handle(self, *args, dry_run=False, batch_size=limits.DEFAULT_EXPIRY_BATCH_SIZE, **options):
         overdue = services.count_overdue_reservations()
         if dry_run:
             self.stdout.write(f"Would expire {overdue} overdue reservation(s).")

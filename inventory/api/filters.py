@@ -11,14 +11,14 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions
 
-from inventory.api_fields import MAX_PRODUCT_ID
-from inventory.models import ORDER_ID_PATTERN, Inventory, InventoryLog, LogOperation, Reservation, ReservationStatus
+from inventory import limits
+from inventory.models import Inventory, InventoryLog, LogOperation, Reservation, ReservationStatus
 
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 class StrictIntegerFormField(forms.Field):
-    def __init__(self, *, min_value: int = 1, max_value: int = MAX_PRODUCT_ID, **kwargs):
+    def __init__(self, *, min_value: int = 1, max_value: int = limits.MAX_PRODUCT_ID, **kwargs):
         self.min_value, self.max_value = min_value, max_value
         super().__init__(**kwargs)
 
@@ -41,7 +41,7 @@ class StrictBooleanFormField(forms.Field):
 
 class OrderIdFormField(forms.RegexField):
     def __init__(self, **kwargs):
-        super().__init__(regex=ORDER_ID_PATTERN, **kwargs)
+        super().__init__(regex=limits.ORDER_ID_PATTERN, **kwargs)
 
 
 class UTCIsoDateTimeFormField(IsoDateTimeField):
@@ -61,7 +61,7 @@ class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCIsoDateTimeFormField
 
 
-@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_PRODUCT_ID})
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": limits.MAX_PRODUCT_ID})
 class ProductIdFilter(django_filters.Filter):
     field_class = StrictIntegerFormField
 
@@ -71,7 +71,7 @@ class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanFormField
 
 
-@extend_schema_field({"type": "string", "pattern": ORDER_ID_PATTERN, "minLength": 1, "maxLength": 64})
+@extend_schema_field({"type": "string", "pattern": limits.ORDER_ID_PATTERN, "minLength": 1, "maxLength": 64})
 class OrderIdFilter(django_filters.CharFilter):
     field_class = OrderIdFormField
 

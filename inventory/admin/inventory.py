@@ -1,11 +1,4 @@
-"""The back office warehouse staff work in.
-
-Stock never changes through a model form here: the change page of an item is
-read-only and every change goes through a form page (restock, adjust, threshold,
-CSV import) that calls `inventory.services` with the staff member as actor. The
-log and the reservations are read-only; a reservation is released through the
-service, never edited.
-"""
+"""The inventory screens: the list, an item's page, its form pages, bulk threshold, CSV, dashboard."""
 
 from datetime import timedelta
 from functools import partial
@@ -15,7 +8,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -24,8 +17,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from inventory import selectors, services
-from inventory.admin_charts import stock_chart
-from inventory.admin_csv import (
+from inventory.admin.charts import stock_chart
+from inventory.admin.common import actor_of, product_id_term, require_perm
+from inventory.admin.csv_import import (
     CsvApplyForm,
     CsvImportForm,
     ImportFailed,
@@ -34,16 +28,16 @@ from inventory.admin_csv import (
     export_lines,
     plan_import,
 )
-from inventory.admin_paginator import EstimatedCountPaginator
+from inventory.admin.forms import AdjustForm, BulkThresholdForm, RestockForm, StockChangeForm, ThresholdForm
+from inventory.admin.paginator import EstimatedCountPaginator
+from inventory.admin.reservations import EXPIRING_SOON
 from inventory.exceptions import InventoryError
-from inventory.forms import AdjustForm, BulkThresholdForm, RestockForm, StockChangeForm, ThresholdForm
-from inventory.models import Inventory, InventoryLog, Reservation
+from inventory.models import Inventory
 
 LOG_PAGE_SIZE = 25
 ITEM_RESERVATIONS_SHOWN = 50
 # One threshold for at most this many items at once: each is a logged change in one transaction.
 MAX_BULK_ITEMS = 1000
-EXPIRING_SOON = timedelta(minutes=5)
 TIMEOUT_RATE_WINDOW = timedelta(hours=24)
 # The form pages reachable from an item: URL name -> form.
 STOCK_FORMS: dict[str, type[StockChangeForm]] = {
@@ -51,23 +45,6 @@ STOCK_FORMS: dict[str, type[StockChangeForm]] = {
     "adjust": AdjustForm,
     "threshold": ThresholdForm,
 }
-
-
-def _actor(request: HttpRequest) -> str:
-    return request.user.get_username()
-
-
-def _require_perm(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
-def _product_id_term(search_term: str) -> int | None:
-    """A search term that can be a product id, as one; otherwise None."""
-    term = search_term.strip()
-    if term.isdigit() and 0 < int(term) < 2**63:
-        return int(term)
-    return None
 
 
 class StockStatusFilter(admin.SimpleListFilter):
@@ -160,7 +137,7 @@ class InventoryAdmin(admin.ModelAdmin):
             product_id=obj.product_id,
             available_stock=obj.available_stock,
             low_stock_threshold=obj.low_stock_threshold,
-            actor=_actor(request),
+            actor=actor_of(request),
             reason="created in the back office",
         )
         obj.pk = created.pk
@@ -169,7 +146,7 @@ class InventoryAdmin(admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        product_id = _product_id_term(search_term)
+        product_id = product_id_term(search_term)
         if product_id is None:
             return queryset.none(), False
         return queryset.filter(product_id=product_id), False
@@ -235,14 +212,14 @@ class InventoryAdmin(admin.ModelAdmin):
         )
 
     def stock_form_view(self, request: HttpRequest, object_id: str, form_class: type[StockChangeForm]):
-        _require_perm(request, form_class.permission)
+        require_perm(request, form_class.permission)
         item = self.get_object(request, unquote(object_id))
         if item is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         data = request.POST if request.method == "POST" else None
         form = form_class(data, initial={"version": item.version})
         if form.is_valid():
-            changed = form.submit(product_id=item.product_id, actor=_actor(request))
+            changed = form.submit(product_id=item.product_id, actor=actor_of(request))
             if changed is not None:
                 self.message_user(request, form.success_message(changed), messages.SUCCESS)
                 return redirect("admin:inventory_inventory_change", item.pk)
@@ -267,7 +244,7 @@ class InventoryAdmin(admin.ModelAdmin):
 
     def bulk_threshold_view(self, request: HttpRequest):
         """Where the action's form posts: checked again, since anyone can post here."""
-        _require_perm(request, ThresholdForm.permission)
+        require_perm(request, ThresholdForm.permission)
         if request.method != "POST":
             return redirect("admin:inventory_inventory_changelist")
         ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()][:MAX_BULK_ITEMS]
@@ -296,7 +273,7 @@ class InventoryAdmin(admin.ModelAdmin):
                         product_id=item.product_id,
                         low_stock_threshold=low_stock_threshold,
                         reason=reason,
-                        actor=_actor(request),
+                        actor=actor_of(request),
                     )
         except InventoryError as error:
             self.message_user(request, f"Nothing was changed: {error.message}", messages.ERROR)
@@ -314,7 +291,7 @@ class InventoryAdmin(admin.ModelAdmin):
         plan = None
         if form.is_valid():
             kind = ImportKind(form.cleaned_data["kind"])
-            _require_perm(request, kind.permission)
+            require_perm(request, kind.permission)
             plan = plan_import(form.cleaned_data["file"], kind, form.cleaned_data["reason"])
             if plan.is_valid:
                 form = CsvApplyForm(
@@ -327,12 +304,12 @@ class InventoryAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return self._import_page(request, CsvImportForm(), None)
         kind = ImportKind(form.cleaned_data["kind"])
-        _require_perm(request, kind.permission)
+        require_perm(request, kind.permission)
         # Checked again: the stock may have changed since the preview.
         plan = plan_import(form.cleaned_data["content"], kind, form.cleaned_data["reason"])
         if plan.is_valid:
             try:
-                applied = apply_import(plan, actor=_actor(request))
+                applied = apply_import(plan, actor=actor_of(request))
             except ImportFailed as failure:
                 self.message_user(request, f"Nothing was applied: {failure}", messages.ERROR)
             else:
@@ -361,7 +338,7 @@ class InventoryAdmin(admin.ModelAdmin):
         now = timezone.now()
         start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         most_moved = selectors.most_moved_items(since=start_of_day)
-        chart_product = _product_id_term(request.GET.get("product", ""))
+        chart_product = product_id_term(request.GET.get("product", ""))
         if chart_product is None and most_moved:
             chart_product = most_moved[0]["product_id"]
         chart = None
@@ -379,121 +356,3 @@ class InventoryAdmin(admin.ModelAdmin):
             chart=chart,
             expiring_minutes=int(EXPIRING_SOON.total_seconds() // 60),
         )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """No add, change or delete for anyone, superusers included."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ActorFilter(admin.SimpleListFilter):
-    """A text box rather than a list: a long log has too many actors to list."""
-
-    title = "actor"
-    parameter_name = "actor"
-    template = "admin/inventory/input_filter.html"
-
-    def lookups(self, request, model_admin):
-        return [("", "")]  # never listed; the template shows a text box
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(actor=self.value())
-        return queryset
-
-    def choices(self, changelist):
-        yield {
-            "selected": self.value() is None,
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "All",
-            "value": self.value() or "",
-            "other_params": [(key, value) for key, value in changelist.params.items() if key != self.parameter_name],
-        }
-
-
-@admin.register(InventoryLog)
-class InventoryLogAdmin(ReadOnlyAdmin):
-    list_display = InventoryLog.ENTRY_FIELDS
-    list_filter = ("operation", ActorFilter, "created_at")
-    search_fields = ("product_id", "order_id")
-    search_help_text = "Exact product id or order id."
-    list_per_page = 100
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # per-filter counts are full counts too
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        matches = Q(order_id=term)
-        product_id = _product_id_term(term)
-        if product_id is not None:
-            matches |= Q(product_id=product_id)
-        return queryset.filter(matches), False
-
-
-class ExpiryFilter(admin.SimpleListFilter):
-    title = "expiry"
-    parameter_name = "expiry"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("overdue", "Past expiry"),
-            ("5m", "Within 5 minutes"),
-            ("1h", "Within an hour"),
-            ("later", "Later than an hour"),
-        ]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        windows = {
-            "overdue": Q(expires_at__lte=now),
-            "5m": Q(expires_at__gt=now, expires_at__lte=now + EXPIRING_SOON),
-            "1h": Q(expires_at__gt=now, expires_at__lte=now + timedelta(hours=1)),
-            "later": Q(expires_at__gt=now + timedelta(hours=1)),
-        }
-        if self.value() in windows:
-            return queryset.filter(windows[self.value()])
-        return queryset
-
-
-@admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdmin):
-    list_display = ("order_id", "product_id", "quantity", "status", "reacquired", "expires_at", "created_at")
-    list_filter = ("status", ExpiryFilter)
-    search_fields = ("=order_id",)
-    search_help_text = "Exact order id."
-    list_per_page = 100
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # per-filter counts are full counts too
-    actions = ("release_selected",)
-
-    def has_release_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("inventory.change_reservation")
-
-    @admin.action(description="Release the selected active reservations", permissions=["release"])
-    def release_selected(self, request: HttpRequest, queryset: QuerySet[Reservation]):
-        active = list(queryset.filter(status=Reservation.Status.ACTIVE).order_by("order_id", "product_id"))
-        skipped = queryset.count() - len(active)
-        released, refused = 0, []
-        for reservation in active:
-            try:
-                services.release_reservations(
-                    order_id=reservation.order_id, product_id=reservation.product_id, actor=_actor(request)
-                )
-                released += 1
-            except InventoryError as error:
-                refused.append(error.message)
-        self.message_user(request, f"Released {released} reservation(s); {skipped} were not active.")
-        for message in refused:
-            self.message_user(request, message, messages.ERROR)

@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 
+from inventory import limits
+
 TOKEN_PREFIX = "inv_"  # noqa: S105 - a marker, not a secret
-CLIENT_NAME_PATTERN = r"^[A-Za-z0-9._@+-]{1,100}$"
 
 
 def hash_token(token: str) -> str:
@@ -34,7 +35,11 @@ class ApiClientRole(models.TextChoices):
 class ApiClient(models.Model):
     Role = ApiClientRole
 
-    name = models.CharField(max_length=100, unique=True, help_text="Recorded as the actor of every change it makes.")
+    name = models.CharField(
+        max_length=limits.CLIENT_NAME_MAX_LENGTH,
+        unique=True,
+        help_text="Recorded as the actor of every change it makes.",
+    )
     role = models.CharField(max_length=16, choices=ApiClientRole.choices)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     # The first characters of the token, to tell tokens apart without storing them.

@@ -7,23 +7,19 @@ Input serializers only validate: they never save. The views hand their
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from config.exceptions import ERROR_CODES
-from inventory.api_fields import (
-    MAX_PRODUCT_ID,
+from inventory import limits
+from inventory.api.errors import ERROR_CODES
+from inventory.api.fields import (
     StrictIntegerField,
     UTCDateTimeField,
     is_json_int_in,
     product_id_field,
 )
-from inventory.models import MAX_QUANTITY, Inventory, InventoryLog, LogOperation
-
-MAX_BATCH_ITEMS = 200
-MAX_REASON_LENGTH = 1000
-MAX_REFERENCE_LENGTH = 255
+from inventory.models import Inventory, InventoryLog, LogOperation
 
 
 def quantity_field(**kwargs) -> StrictIntegerField:
-    return StrictIntegerField(min_value=1, max_value=MAX_QUANTITY, **kwargs)
+    return StrictIntegerField(min_value=1, max_value=limits.MAX_QUANTITY, **kwargs)
 
 
 # Text fields: no NUL character (PostgreSQL cannot store one).
@@ -39,7 +35,7 @@ def text_field(max_length: int) -> serializers.RegexField:
 def reason_field() -> serializers.RegexField:
     return serializers.RegexField(
         r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
-        max_length=MAX_REASON_LENGTH,
+        max_length=limits.MAX_REASON_LENGTH,
         help_text="Required: why the stock is corrected.",
         error_messages={"invalid": "A reason is required."},
     )
@@ -114,7 +110,7 @@ class BatchCheckItemInputSerializer(serializers.Serializer):
 
 
 class BatchCheckInputSerializer(serializers.Serializer):
-    items = BatchCheckItemInputSerializer(many=True, min_length=1, max_length=MAX_BATCH_ITEMS, allow_empty=False)
+    items = BatchCheckItemInputSerializer(many=True, min_length=1, max_length=limits.MAX_BATCH_ITEMS, allow_empty=False)
 
 
 def well_formed_batch_lines(data) -> list[tuple[int, int]] | None:
@@ -128,14 +124,16 @@ def well_formed_batch_lines(data) -> list[tuple[int, int]] | None:
     the two to the same verdicts.
     """
     items = data.get("items") if type(data) is dict else None
-    if type(items) is not list or not 1 <= len(items) <= MAX_BATCH_ITEMS:
+    if type(items) is not list or not 1 <= len(items) <= limits.MAX_BATCH_ITEMS:
         return None
     lines = []
     for item in items:
         if type(item) is not dict:
             return None
         product_id, quantity = item.get("product_id"), item.get("quantity", 1)
-        if not (is_json_int_in(product_id, 1, MAX_PRODUCT_ID) and is_json_int_in(quantity, 1, MAX_QUANTITY)):
+        if not (
+            is_json_int_in(product_id, 1, limits.MAX_PRODUCT_ID) and is_json_int_in(quantity, 1, limits.MAX_QUANTITY)
+        ):
             return None
         lines.append((product_id, quantity))
     return lines
@@ -159,33 +157,33 @@ class BatchCheckSerializer(serializers.Serializer):
 
 class CreateInventoryInputSerializer(serializers.Serializer):
     product_id = product_id_field()
-    available_stock = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY, required=False, default=0)
-    low_stock_threshold = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY, required=False, default=10)
+    available_stock = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY, required=False, default=0)
+    low_stock_threshold = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY, required=False, default=10)
 
 
 class RestockInputSerializer(serializers.Serializer):
     product_id = product_id_field()
     quantity = quantity_field()
-    reason = text_field(MAX_REASON_LENGTH)
-    reference = text_field(MAX_REFERENCE_LENGTH)
+    reason = text_field(limits.MAX_REASON_LENGTH)
+    reference = text_field(limits.MAX_REFERENCE_LENGTH)
 
 
 class AdjustInputSerializer(serializers.Serializer):
     product_id = product_id_field()
     delta = StrictIntegerField(
-        min_value=-MAX_QUANTITY,
-        max_value=MAX_QUANTITY,
+        min_value=-limits.MAX_QUANTITY,
+        max_value=limits.MAX_QUANTITY,
         required=False,
         help_text="Signed change of available stock. Exactly one of delta and available_stock.",
     )
     available_stock = StrictIntegerField(
         min_value=0,
-        max_value=MAX_QUANTITY,
+        max_value=limits.MAX_QUANTITY,
         required=False,
         help_text="The counted figure to set available stock to. Exactly one of delta and available_stock.",
     )
     reason = reason_field()
-    reference = text_field(MAX_REFERENCE_LENGTH)
+    reference = text_field(limits.MAX_REFERENCE_LENGTH)
     expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
     def validate(self, attrs):
@@ -198,21 +196,23 @@ class AdjustInputSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="AdjustByDelta")
 class AdjustByDeltaSerializer(serializers.Serializer):
     product_id = product_id_field()
-    delta = StrictIntegerField(min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY, help_text="Signed change.")
+    delta = StrictIntegerField(
+        min_value=-limits.MAX_QUANTITY, max_value=limits.MAX_QUANTITY, help_text="Signed change."
+    )
     reason = reason_field()
-    reference = text_field(MAX_REFERENCE_LENGTH)
+    reference = text_field(limits.MAX_REFERENCE_LENGTH)
     expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
 @extend_schema_serializer(component_name="AdjustToCount")
 class AdjustToCountSerializer(serializers.Serializer):
     product_id = product_id_field()
-    available_stock = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY, help_text="The counted figure.")
+    available_stock = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY, help_text="The counted figure.")
     reason = reason_field()
-    reference = text_field(MAX_REFERENCE_LENGTH)
+    reference = text_field(limits.MAX_REFERENCE_LENGTH)
     expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
 class ThresholdInputSerializer(serializers.Serializer):
-    low_stock_threshold = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY)
+    low_stock_threshold = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY)
     expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)

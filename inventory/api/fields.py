@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inventory.models import ORDER_ID_PATTERN
+from inventory import limits
 
-MAX_PRODUCT_ID = 2**63 - 1
-_ORDER_ID_RE = re.compile(ORDER_ID_PATTERN)
+_ORDER_ID_RE = re.compile(limits.ORDER_ID_PATTERN)
 _DIGITS_RE = re.compile(r"^[0-9]{1,30}$")
 
 
@@ -39,13 +38,13 @@ def is_order_id_text(value) -> bool:
 
 
 def product_id_field(**kwargs) -> StrictIntegerField:
-    return StrictIntegerField(min_value=1, max_value=MAX_PRODUCT_ID, **kwargs)
+    return StrictIntegerField(min_value=1, max_value=limits.MAX_PRODUCT_ID, **kwargs)
 
 
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "string", "pattern": ORDER_ID_PATTERN, "minLength": 1, "maxLength": 64},
+            {"type": "string", "pattern": limits.ORDER_ID_PATTERN, "minLength": 1, "maxLength": 64},
             {"type": "integer", "format": "int64", "description": "stored as its decimal string"},
         ],
         "example": "A-1001",

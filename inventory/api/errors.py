@@ -18,37 +18,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from inventory.api_parsers import RequestTooLarge
+from inventory.api.parsers import RequestTooLarge
 from inventory.exceptions import InventoryError
 
 logger = logging.getLogger(__name__)
 
-# Every code an error answer may carry, with its status.
-ERROR_STATUS = {
-    "validation_error": 400,
-    "not_authenticated": 401,
-    "permission_denied": 403,
-    "product_not_found": 404,
-    "reservation_not_found": 404,
-    "not_found": 404,
-    "method_not_allowed": 405,
-    "not_acceptable": 406,
-    "already_exists": 409,
-    "insufficient_stock": 409,
-    "version_conflict": 409,
-    "reservation_exists": 409,
-    "reservation_not_active": 409,
-    "reservation_expired": 409,
-    "stock_would_go_negative": 409,
-    "request_too_large": 413,
-    "unsupported_media_type": 415,
-    "idempotency_key_reused": 422,
-    "throttled": 429,
-    "server_error": 500,
-}
-ERROR_CODES = list(ERROR_STATUS)
-
-_DRF_CODES = [
+# The errors of the framework and of Django, by the contract's code, with their status;
+# the domain's own errors carry theirs (`InventoryError.status_code`).
+_FRAMEWORK_CODES = [
     (exceptions.ValidationError, "validation_error"),
     (exceptions.ParseError, "validation_error"),
     (exceptions.NotAuthenticated, "not_authenticated"),
@@ -61,6 +38,19 @@ _DRF_CODES = [
     (exceptions.Throttled, "throttled"),
     (RequestTooLarge, "request_too_large"),
 ]
+SERVER_ERROR = ("server_error", 500)
+
+
+def error_statuses() -> dict[str, int]:
+    """Every code an error answer may carry, with its status, in order of status."""
+    statuses = {code: exc_class.status_code for exc_class, code in _FRAMEWORK_CODES}
+    statuses |= {code: error_class.status_code for code, error_class in InventoryError.by_code.items()}
+    statuses[SERVER_ERROR[0]] = SERVER_ERROR[1]
+    return dict(sorted(statuses.items(), key=lambda item: item[1]))
+
+
+# The `code` enum of the OpenAPI document (SPECTACULAR_SETTINGS names it by its path).
+ERROR_CODES = list(error_statuses())
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -70,8 +60,7 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER."""
     if isinstance(exc, InventoryError):
-        status_code = ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
-        return Response(error_body(exc.code, exc.message, _domain_details(exc)), status=status_code)
+        return Response(error_body(exc.code, exc.message, _domain_details(exc)), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -100,7 +89,7 @@ def _domain_details(exc: InventoryError) -> dict[str, Any]:
 
 
 def _drf_code(exc: exceptions.APIException) -> str:
-    for exc_class, code in _DRF_CODES:
+    for exc_class, code in _FRAMEWORK_CODES:
         if isinstance(exc, exc_class):
             return code
     # Any other APIException: its own code, or validation_error for a 400.
@@ -130,7 +119,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-# --- Django's own error views (config.urls handler400/403/404/500) -------------
+# --- Django's own error views (config.urls names them as handler400/403/404/500) -------------
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -7,7 +7,7 @@ without the role whether a product exists.
 
 from rest_framework.permissions import BasePermission
 
-from orders_integration.authentication import api_client_of
+from inventory.api.authentication import api_client_of
 
 
 def is_internal_client(request) -> bool:

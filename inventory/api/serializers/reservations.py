@@ -3,8 +3,8 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from inventory.api_fields import (
-    MAX_PRODUCT_ID,
+from inventory import limits
+from inventory.api.fields import (
     OrderIdField,
     StrictIntegerField,
     UTCDateTimeField,
@@ -13,20 +13,17 @@ from inventory.api_fields import (
     product_id_field,
     utc_iso,
 )
-from inventory.models import MAX_QUANTITY, Reservation, ReservationStatus
-from inventory.services.reservations import MAX_LINES_PER_ORDER
-
-MAX_TTL_SECONDS = 86_400
+from inventory.models import Reservation, ReservationStatus
 
 
 def quantity_field(**kwargs) -> StrictIntegerField:
-    return StrictIntegerField(min_value=1, max_value=MAX_QUANTITY, **kwargs)
+    return StrictIntegerField(min_value=1, max_value=limits.MAX_QUANTITY, **kwargs)
 
 
 def ttl_field() -> StrictIntegerField:
     return StrictIntegerField(
         min_value=1,
-        max_value=MAX_TTL_SECONDS,
+        max_value=limits.MAX_TTL_SECONDS,
         required=False,
         help_text="Seconds the hold lasts; default the INVENTORY_RESERVATION_TTL setting (1800).",
     )
@@ -99,7 +96,11 @@ class ReserveOneLineSerializer(serializers.Serializer):
 class ReserveOrderSerializer(serializers.Serializer):
     order_id = OrderIdField()
     items = ReserveLineSerializer(
-        many=True, min_length=1, max_length=MAX_LINES_PER_ORDER, allow_empty=False, help_text="Each product once."
+        many=True,
+        min_length=1,
+        max_length=limits.MAX_LINES_PER_ORDER,
+        allow_empty=False,
+        help_text="Each product once.",
     )
     ttl_seconds = ttl_field()
 
@@ -110,7 +111,7 @@ class ReserveInputSerializer(serializers.Serializer):
     order_id = OrderIdField()
     product_id = product_id_field(required=False)
     quantity = quantity_field(required=False)
-    items = ReserveLineSerializer(many=True, min_length=1, max_length=MAX_LINES_PER_ORDER, required=False)
+    items = ReserveLineSerializer(many=True, min_length=1, max_length=limits.MAX_LINES_PER_ORDER, required=False)
     ttl_seconds = ttl_field()
 
     def validate(self, attrs):
@@ -146,7 +147,7 @@ def well_formed_reserve(data) -> dict | None:
     if type(data) is not dict or not is_order_id_text(data.get("order_id")):
         return None
     ttl_seconds = data.get("ttl_seconds")
-    if "ttl_seconds" in data and not is_json_int_in(ttl_seconds, 1, MAX_TTL_SECONDS):
+    if "ttl_seconds" in data and not is_json_int_in(ttl_seconds, 1, limits.MAX_TTL_SECONDS):
         return None
     if "items" in data:
         lines = _well_formed_lines(data)
@@ -162,7 +163,7 @@ def _well_formed_lines(data: dict) -> list[dict] | None:
     items = data["items"]
     if "product_id" in data or "quantity" in data or type(items) is not list:
         return None
-    if not 1 <= len(items) <= MAX_LINES_PER_ORDER:
+    if not 1 <= len(items) <= limits.MAX_LINES_PER_ORDER:
         return None
     lines = [_well_formed_line(item) if type(item) is dict else None for item in items]
     if None in lines or len({line["product_id"] for line in lines}) != len(lines):
@@ -172,7 +173,7 @@ def _well_formed_lines(data: dict) -> list[dict] | None:
 
 def _well_formed_line(data: dict) -> dict | None:
     product_id, quantity = data.get("product_id"), data.get("quantity")
-    if is_json_int_in(product_id, 1, MAX_PRODUCT_ID) and is_json_int_in(quantity, 1, MAX_QUANTITY):
+    if is_json_int_in(product_id, 1, limits.MAX_PRODUCT_ID) and is_json_int_in(quantity, 1, limits.MAX_QUANTITY):
         return {"product_id": product_id, "quantity": quantity}
     return None
 
@@ -183,7 +184,7 @@ def well_formed_order_line(data) -> dict | None:
         return None
     if "product_id" not in data:
         return {"order_id": data["order_id"]}
-    if not is_json_int_in(data["product_id"], 1, MAX_PRODUCT_ID):
+    if not is_json_int_in(data["product_id"], 1, limits.MAX_PRODUCT_ID):
         return None
     return {"order_id": data["order_id"], "product_id": data["product_id"]}
 

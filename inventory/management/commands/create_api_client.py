@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models.functions import Now
 
-from orders_integration.models import CLIENT_NAME_PATTERN, ApiClient
+from inventory import limits
+from inventory.models.api_clients import ApiClient
 
 ROLE_ALIASES = {"internal": ApiClient.Role.INTERNAL, "order-service": ApiClient.Role.INTERNAL, "staff": "staff"}
 
@@ -51,7 +52,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Staff only: issue the token to this existing user instead.")
 
     def handle(self, *args, name, role, user=None, **options):
-        if not re.fullmatch(CLIENT_NAME_PATTERN, name):
+        if not re.fullmatch(limits.CLIENT_NAME_PATTERN, name):
             raise CommandError("NAME is 1 to 100 characters of letters, digits and . _ @ + -")
         role = ROLE_ALIASES[role]
         if user and role != ApiClient.Role.STAFF:

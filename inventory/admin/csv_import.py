@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from django import forms
 from django.db import models, transaction
 
-from inventory import services
+from inventory import limits, services
 from inventory.exceptions import InventoryError
-from inventory.models import MAX_QUANTITY, Inventory
-from inventory.services.stock import MAX_STOCK
+from inventory.models import Inventory
 
 MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -125,9 +124,9 @@ def _parse_row(line: int, record: dict, kind: ImportKind, default_reason: str) -
     )
     row.product_id = _parse_int(record.get("product_id"), "product_id", 1, 2**63 - 1, row.errors)
     if kind is ImportKind.RESTOCK:
-        row.quantity = _parse_int(record.get("quantity"), "quantity", 1, MAX_QUANTITY, row.errors)
+        row.quantity = _parse_int(record.get("quantity"), "quantity", 1, limits.MAX_QUANTITY, row.errors)
     else:
-        row.quantity = _parse_int(record.get("counted"), "counted", 0, MAX_STOCK, row.errors)
+        row.quantity = _parse_int(record.get("counted"), "counted", 0, limits.MAX_QUANTITY, row.errors)
     if len(row.reference) > 255:
         row.errors.append("reference is longer than 255 characters.")
     return row

@@ -9,10 +9,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from config import db
-from orders_integration.models import ApiClient, hash_token
+from inventory import db, limits
+from inventory.models.api_clients import ApiClient, hash_token
 
-MAX_TOKEN_LENGTH = 200
 _CLIENT_FIELDS = ApiClient._meta.concrete_fields
 
 
@@ -35,7 +34,7 @@ class ApiClientTokenAuthentication(BaseAuthentication):
             token = parts[1].decode("ascii")
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        if len(token) > MAX_TOKEN_LENGTH:
+        if len(token) > limits.MAX_TOKEN_LENGTH:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         client = _client_with_token(token)
         if client is None or not client.is_active or not client.user.is_active:
@@ -105,7 +104,7 @@ def idempotency_scope_of(request) -> str:
 
 
 class ApiClientTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "orders_integration.authentication.ApiClientTokenAuthentication"
+    target_class = "inventory.api.authentication.ApiClientTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):

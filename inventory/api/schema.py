@@ -3,7 +3,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
-from inventory.serializers import ErrorSerializer
+from inventory.api.serializers.stock import ErrorSerializer
 
 _ERROR_DESCRIPTIONS = {
     400: "`validation_error`: malformed body or query; `details` maps each field to its messages.",
@@ -107,3 +107,5 @@ def complete_schema(result, generator, request, public):
 
 
 __all__ = ["IDEMPOTENCY_KEY_HEADER", "OpenApiTypes", "errors", "product_id_path_parameter"]
+
+PRODUCT_NOT_FOUND = "`product_not_found`: no inventory record for that product_id."

@@ -7,10 +7,9 @@ wrong and nothing is half done.
 
 from django import forms
 
-from inventory import services
+from inventory import limits, services
 from inventory.exceptions import InventoryError, VersionConflict
-from inventory.models import MAX_QUANTITY, Inventory
-from inventory.services.stock import MAX_STOCK
+from inventory.models import Inventory
 
 CONFLICT_MESSAGE = (
     "Someone else changed this item while you were looking at it (it is now at version {version}); "
@@ -59,7 +58,7 @@ class RestockForm(StockChangeForm):
     title = "Restock"
     permission = "inventory.restock_inventory"
 
-    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, help_text="Units received.")
+    quantity = forms.IntegerField(min_value=1, max_value=limits.MAX_QUANTITY, help_text="Units received.")
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     reference = forms.CharField(required=False, max_length=255, help_text="Delivery note, purchase order, ...")
 
@@ -74,10 +73,13 @@ class AdjustForm(VersionedForm):
     permission = "inventory.adjust_inventory"
 
     delta = forms.IntegerField(
-        required=False, min_value=-MAX_STOCK, max_value=MAX_STOCK, help_text="Units to add (or, negative, remove)."
+        required=False,
+        min_value=-limits.MAX_QUANTITY,
+        max_value=limits.MAX_QUANTITY,
+        help_text="Units to add (or, negative, remove).",
     )
     counted = forms.IntegerField(
-        required=False, min_value=0, max_value=MAX_STOCK, help_text="Or: the available units you counted."
+        required=False, min_value=0, max_value=limits.MAX_QUANTITY, help_text="Or: the available units you counted."
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     reference = forms.CharField(required=False, max_length=255)
@@ -110,7 +112,7 @@ class ThresholdForm(VersionedForm):
     permission = "inventory.change_threshold_inventory"
 
     low_stock_threshold = forms.IntegerField(
-        min_value=0, max_value=MAX_QUANTITY, help_text="The item counts as low on stock at or below this level."
+        min_value=0, max_value=limits.MAX_QUANTITY, help_text="The item counts as low on stock at or below this level."
     )
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

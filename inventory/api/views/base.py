@@ -4,9 +4,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from inventory.api_fields import MAX_PRODUCT_ID, parse_query_int
-from inventory.services.idempotency import MAX_KEY_LENGTH, Answer, fingerprint, run_once
-from orders_integration.authentication import idempotency_scope_of
+from inventory import limits
+from inventory.api.authentication import idempotency_scope_of
+from inventory.api.fields import parse_query_int
+from inventory.services.idempotency import Answer, fingerprint, run_once
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -19,7 +20,7 @@ class ApiViewSet(GenericViewSet):
 
     @staticmethod
     def path_product_id(raw: str) -> int:
-        return parse_query_int("product_id", raw, minimum=1, maximum=MAX_PRODUCT_ID)
+        return parse_query_int("product_id", raw, minimum=1, maximum=limits.MAX_PRODUCT_ID)
 
     def paginated(self, queryset, serializer_class) -> Response:
         page = self.paginate_queryset(queryset)
@@ -32,9 +33,13 @@ class ApiViewSet(GenericViewSet):
         if key is None:
             answer = change()
         else:
-            if not 1 <= len(key) <= MAX_KEY_LENGTH:
+            if not 1 <= len(key) <= limits.MAX_IDEMPOTENCY_KEY_LENGTH:
                 raise serializers.ValidationError(
-                    {IDEMPOTENCY_HEADER: [f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} characters."]}
+                    {
+                        IDEMPOTENCY_HEADER: [
+                            f"An Idempotency-Key is 1 to {limits.MAX_IDEMPOTENCY_KEY_LENGTH} characters."
+                        ]
+                    }
                 )
             answer = run_once(
                 scope=idempotency_scope_of(request),

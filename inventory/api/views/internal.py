@@ -7,13 +7,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inventory import services
-from inventory.api_schema import INSUFFICIENT_STOCK_EXAMPLE, LIST, PROTECTED, WITH_BODY, errors
-from inventory.api_views_base import ApiViewSet
-from inventory.filters import ReservationFilter
-from inventory.models import Reservation
-from orders_integration.authentication import actor_of
-from orders_integration.permissions import InternalClientOrStaffAction, IsInternalClient
-from orders_integration.serializers import (
+from inventory.api.authentication import actor_of
+from inventory.api.filters import ReservationFilter
+from inventory.api.permissions import InternalClientOrStaffAction, IsInternalClient
+from inventory.api.schema import INSUFFICIENT_STOCK_EXAMPLE, LIST, PROTECTED, WITH_BODY, errors
+from inventory.api.serializers.reservations import (
     CleanupInputSerializer,
     CleanupResultSerializer,
     OrderLineInputSerializer,
@@ -26,6 +24,8 @@ from orders_integration.serializers import (
     well_formed_order_line,
     well_formed_reserve,
 )
+from inventory.api.views.base import ApiViewSet
+from inventory.models import Reservation
 
 RESERVATION_NOT_FOUND = "`reservation_not_found`: no reservation for that order (and product)."
 

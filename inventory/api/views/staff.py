@@ -1,107 +1,42 @@
-"""The public and staff endpoints: validate the input, call one service, render the output."""
+"""The staff endpoints: validate the input, call one service, render the output."""
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from inventory import api_selectors, services
-from inventory.api_fields import parse_query_int
-from inventory.api_schema import (
+from inventory import services
+from inventory.api.authentication import actor_of
+from inventory.api.filters import InventoryFilter, InventoryLogFilter
+from inventory.api.permissions import StaffActionPermission
+from inventory.api.schema import (
     IDEMPOTENCY_KEY_HEADER,
     LIST,
+    PRODUCT_NOT_FOUND,
     PROTECTED,
-    PUBLIC,
     WITH_BODY,
     errors,
     product_id_path_parameter,
 )
-from inventory.api_throttling import PublicRateThrottle
-from inventory.api_views_base import Answer, ApiViewSet
-from inventory.exceptions import ProductNotFound
-from inventory.filters import InventoryFilter, InventoryLogFilter
-from inventory.models import MAX_QUANTITY, Inventory, InventoryLog
-from inventory.selectors import low_stock_items
-from inventory.serializers import (
+from inventory.api.serializers.stock import (
     AdjustByDeltaSerializer,
     AdjustInputSerializer,
     AdjustToCountSerializer,
-    BatchCheckInputSerializer,
-    BatchCheckSerializer,
-    CheckSerializer,
     CreateInventoryInputSerializer,
     InventoryLogSerializer,
     InventorySerializer,
     RestockInputSerializer,
     ThresholdInputSerializer,
-    well_formed_batch_lines,
 )
-from orders_integration.authentication import actor_of
-from orders_integration.permissions import StaffActionPermission
-
-PRODUCT_NOT_FOUND = "`product_not_found`: no inventory record for that product_id."
-
-
-@extend_schema(tags=["public"])
-class PublicCheckViewSet(ApiViewSet):
-    """Availability checks for the shop front: no credentials, throttled per client address."""
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-    throttle_classes = (PublicRateThrottle,)
-    pagination_class = None
-    filter_backends = ()
-    lookup_field = "product_id"
-    lookup_value_regex = "[^/]+"
-
-    def get_serializer_class(self):
-        return BatchCheckInputSerializer
-
-    @extend_schema(
-        operation_id="inventory_check",
-        summary="Is a product available (in a quantity)?",
-        parameters=[
-            product_id_path_parameter(),
-            OpenApiParameter(
-                "quantity",
-                {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1},
-                description="`sufficient` is available_stock >= quantity.",
-            ),
-        ],
-        responses={200: CheckSerializer, **errors(*PUBLIC, s404=PRODUCT_NOT_FOUND)},
-    )
-    def retrieve(self, request, product_id=None):
-        check = api_selectors.check_product(
-            product_id=self.path_product_id(product_id),
-            quantity=parse_query_int(
-                "quantity", request.query_params.get("quantity"), minimum=1, maximum=MAX_QUANTITY, default=1
-            ),
-        )
-        return Response(CheckSerializer(check).data)
-
-    @extend_schema(
-        operation_id="inventory_check_batch",
-        summary="Check 1..200 lines at once (one query)",
-        description="Unknown products are `found: false, available_stock: 0, sufficient: false`, not an error.",
-        request=BatchCheckInputSerializer,
-        responses={200: BatchCheckSerializer, **errors(*PUBLIC, *WITH_BODY)},
-    )
-    @action(detail=False, methods=["post"])
-    def batch(self, request):
-        lines = well_formed_batch_lines(request.data)
-        if lines is None:  # not the usual body: the serializer judges it and words any 400
-            data = self.validated(BatchCheckInputSerializer)
-            lines = [(item["product_id"], item["quantity"]) for item in data["items"]]
-        return Response(api_selectors.check_products(lines=lines))
-
+from inventory.api.views.base import Answer, ApiViewSet
+from inventory.exceptions import ProductNotFound
+from inventory.models import Inventory, InventoryLog
+from inventory.selectors import low_stock_items
 
 STAFF_PERMISSIONS = {
     "list": "inventory.view_inventory",
@@ -274,6 +209,3 @@ class InventoryViewSet(ApiViewSet):
             raise ProductNotFound(product_id)
         entries = self.filter_queryset(self.get_queryset().filter(product_id=product_id))
         return self.paginated(entries, InventoryLogSerializer)
-
-
-__all__ = ["InventoryViewSet", "OpenApiResponse", "PublicCheckViewSet"]

@@ -5,7 +5,7 @@ from django.utils.functional import cached_property
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
-from inventory.api_fields import parse_query_int
+from inventory.api.fields import parse_query_int
 from inventory.selectors import whole_inventory_count
 
 MAX_PAGE_NUMBER = 10**9

@@ -1,0 +1,25 @@
+"""/api/v1/...: every endpoint of the API, on one router (each with and without a trailing slash)."""
+
+from rest_framework.routers import SimpleRouter
+
+from inventory.api.views.internal import OrderReservationViewSet, ReservationListViewSet
+from inventory.api.views.public import PublicCheckViewSet
+from inventory.api.views.staff import InventoryViewSet
+
+
+class OptionalSlashRouter(SimpleRouter):
+    """Every route answers with and without the trailing slash, so nothing is redirected."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+# Fixed paths before the staff viewset's: /inventory/reservations is not a product.
+router.register("inventory/reservations", ReservationListViewSet, basename="reservations")
+router.register("inventory", OrderReservationViewSet, basename="order-reservations")
+router.register("inventory/check", PublicCheckViewSet, basename="inventory-check")
+router.register("inventory", InventoryViewSet, basename="inventory")
+
+urlpatterns = router.urls

@@ -1,0 +1,1 @@
+"""The API views, by audience: public, staff, internal (the order application)."""

@@ -1,0 +1,71 @@
+"""The public endpoints: availability checks for the shop front."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from inventory import limits, selectors
+from inventory.api.fields import parse_query_int
+from inventory.api.schema import PRODUCT_NOT_FOUND, PUBLIC, WITH_BODY, errors, product_id_path_parameter
+from inventory.api.serializers.stock import (
+    BatchCheckInputSerializer,
+    BatchCheckSerializer,
+    CheckSerializer,
+    well_formed_batch_lines,
+)
+from inventory.api.throttling import PublicRateThrottle
+from inventory.api.views.base import ApiViewSet
+
+
+@extend_schema(tags=["public"])
+class PublicCheckViewSet(ApiViewSet):
+    """Availability checks for the shop front: no credentials, throttled per client address."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (PublicRateThrottle,)
+    pagination_class = None
+    filter_backends = ()
+    lookup_field = "product_id"
+    lookup_value_regex = "[^/]+"
+
+    def get_serializer_class(self):
+        return BatchCheckInputSerializer
+
+    @extend_schema(
+        operation_id="inventory_check",
+        summary="Is a product available (in a quantity)?",
+        parameters=[
+            product_id_path_parameter(),
+            OpenApiParameter(
+                "quantity",
+                {"type": "integer", "minimum": 1, "maximum": limits.MAX_QUANTITY, "default": 1},
+                description="`sufficient` is available_stock >= quantity.",
+            ),
+        ],
+        responses={200: CheckSerializer, **errors(*PUBLIC, s404=PRODUCT_NOT_FOUND)},
+    )
+    def retrieve(self, request, product_id=None):
+        check = selectors.check_product(
+            product_id=self.path_product_id(product_id),
+            quantity=parse_query_int(
+                "quantity", request.query_params.get("quantity"), minimum=1, maximum=limits.MAX_QUANTITY, default=1
+            ),
+        )
+        return Response(CheckSerializer(check).data)
+
+    @extend_schema(
+        operation_id="inventory_check_batch",
+        summary="Check 1..200 lines at once (one query)",
+        description="Unknown products are `found: false, available_stock: 0, sufficient: false`, not an error.",
+        request=BatchCheckInputSerializer,
+        responses={200: BatchCheckSerializer, **errors(*PUBLIC, *WITH_BODY)},
+    )
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        lines = well_formed_batch_lines(request.data)
+        if lines is None:  # not the usual body: the serializer judges it and words any 400
+            data = self.validated(BatchCheckInputSerializer)
+            lines = [(item["product_id"], item["quantity"]) for item in data["items"]]
+        return Response(selectors.check_products(lines=lines))

@@ -1,0 +1,41 @@
+"""Every bound and pattern of the inventory, once.
+
+The models' constraints, the services' checks, the API's fields, the admin's forms,
+the CSV import and the OpenAPI document all read them from here, so that no two of
+them can disagree on a range.
+"""
+
+# Identifiers (the contract's "Conventions").
+MAX_PRODUCT_ID = 2**63 - 1
+ORDER_ID_MAX_LENGTH = 64
+ORDER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+ORDER_ID_RULE = "1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'"
+
+# Quantities. One bound serves every figure a caller gives: a quantity moved
+# (1..MAX_QUANTITY), a signed adjustment (-MAX_QUANTITY..MAX_QUANTITY; 0 records a
+# count that confirmed the figure), a counted or opening figure and a threshold
+# (0..MAX_QUANTITY). Sums of them stay far inside bigint, so no change of stock
+# can overflow a column.
+MAX_QUANTITY = 1_000_000_000
+MAX_VERSION = 2**63 - 1
+DEFAULT_LOW_STOCK_THRESHOLD = 10
+
+# Orders and holds.
+MAX_LINES_PER_ORDER = 100
+MAX_TTL_SECONDS = 86_400
+DEFAULT_EXPIRY_BATCH_SIZE = 500
+MAX_EXPIRY_BATCH_SIZE = 100_000
+
+# The public batch check.
+MAX_BATCH_ITEMS = 200
+
+# Free text on a change of stock.
+MAX_REASON_LENGTH = 1_000
+MAX_REFERENCE_LENGTH = 255
+MAX_ACTOR_LENGTH = 150
+
+# Idempotency keys and API credentials.
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+MAX_TOKEN_LENGTH = 200
+CLIENT_NAME_MAX_LENGTH = 100
+CLIENT_NAME_PATTERN = r"^[A-Za-z0-9._@+-]{1,100}$"

@@ -1,0 +1,24 @@
+"""The inventory's tables, one module per aggregate.
+
+Every rule the services enforce is backed here by a constraint, so that a bug (or a
+hand-written SQL statement) cannot store an impossible state. Nothing in this
+package changes stock: `inventory.services` is the only writer.
+"""
+
+from inventory.models.api_clients import ApiClient, ApiClientRole
+from inventory.models.idempotency import IdempotencyKey
+from inventory.models.ledger import InventoryLog, LogOperation
+from inventory.models.reservations import Reservation, ReservationStatus
+from inventory.models.stock import Inventory, InventoryRowCount
+
+__all__ = [
+    "ApiClient",
+    "ApiClientRole",
+    "IdempotencyKey",
+    "Inventory",
+    "InventoryLog",
+    "InventoryRowCount",
+    "LogOperation",
+    "Reservation",
+    "ReservationStatus",
+]

@@ -1,0 +1,104 @@
+"""The ledger: one entry per change of a stock row, never changed afterwards."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Now
+
+from inventory import limits
+from inventory.models.stock import Inventory
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses bulk updates and deletes; the database trigger is the backstop."""
+
+    def update(self, **kwargs):
+        raise TypeError("The inventory log is append-only.")
+
+    def delete(self):
+        raise TypeError("The inventory log is append-only.")
+
+
+class LogOperation(models.TextChoices):
+    CREATE = "create"
+    RESERVE = "reserve"
+    RELEASE = "release"
+    DEDUCT = "deduct"
+    EXPIRE = "expire"
+    RESTOCK = "restock"
+    ADJUST = "adjust"
+    THRESHOLD = "threshold"
+
+
+class InventoryLog(models.Model):
+    """The ledger: one row per change of an inventory row, never changed afterwards."""
+
+    Operation = LogOperation
+    # What a log entry shows, in the contract's order (the API and the admin).
+    ENTRY_FIELDS = (
+        "id",
+        "product_id",
+        "operation",
+        "quantity",
+        "available_before",
+        "available_after",
+        "reserved_before",
+        "reserved_after",
+        "order_id",
+        "actor",
+        "reason",
+        "reference",
+        "created_at",
+    )
+
+    product = models.ForeignKey(
+        Inventory,
+        to_field="product_id",
+        db_column="product_id",
+        on_delete=models.PROTECT,
+        related_name="log_entries",
+        db_constraint=True,
+    )
+    operation = models.CharField(max_length=16, choices=LogOperation.choices)
+    quantity = models.BigIntegerField()
+    available_before = models.BigIntegerField()
+    available_after = models.BigIntegerField()
+    reserved_before = models.BigIntegerField()
+    reserved_after = models.BigIntegerField()
+    order_id = models.CharField(max_length=limits.ORDER_ID_MAX_LENGTH, blank=True, default="")
+    actor = models.CharField(max_length=limits.MAX_ACTOR_LENGTH)
+    reason = models.TextField(blank=True, default="")
+    reference = models.CharField(max_length=limits.MAX_REFERENCE_LENGTH, blank=True, default="")
+    created_at = models.DateTimeField(db_default=Now())
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "inventory log entry"
+        verbose_name_plural = "inventory log"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(F("product"), F("id").desc(), name="invlog_product_newest_idx"),
+            models.Index(fields=["order_id"], name="inventorylog_order_idx", condition=~Q(order_id="")),
+            models.Index(fields=["created_at"], name="inventorylog_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(operation__in=LogOperation.values),
+                name="inventorylog_operation_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(available_after__gte=0, reserved_after__gte=0),
+                name="inventorylog_after_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.quantity} of product {self.product_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The inventory log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The inventory log is append-only.")

@@ -1,0 +1,39 @@
+"""Reads: querysets and dataclasses for the API, the admin, the digest and the ledger check.
+
+Nothing here writes, and nothing here shapes JSON: the API's serializers do that.
+"""
+
+from inventory.selectors.checks import BatchCheck, Check, check_product, check_products
+from inventory.selectors.stock import (
+    HOLD_ENDINGS,
+    MOVING_OPERATIONS,
+    DashboardFigures,
+    LedgerDiscrepancy,
+    active_reservations_of,
+    dashboard_figures,
+    item_log,
+    ledger_discrepancies,
+    low_stock_items,
+    most_moved_items,
+    stock_history,
+    whole_inventory_count,
+)
+
+__all__ = [
+    "HOLD_ENDINGS",
+    "MOVING_OPERATIONS",
+    "BatchCheck",
+    "Check",
+    "DashboardFigures",
+    "LedgerDiscrepancy",
+    "active_reservations_of",
+    "check_product",
+    "check_products",
+    "dashboard_figures",
+    "item_log",
+    "ledger_discrepancies",
+    "low_stock_items",
+    "most_moved_items",
+    "stock_history",
+    "whole_inventory_count",
+]

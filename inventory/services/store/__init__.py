@@ -1,0 +1,1 @@
+"""How a change of stock is written (see inventory/services/store/base.py)."""
