@@ -13,15 +13,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-# Web, Celery worker and beat (Procfile.dev, run by honcho) on SQLite with demo data
-# and the embedded filesystem broker: needs no PostgreSQL and no Redis.
+# Web, Celery worker and beat (Procfile.dev, run by honcho through config/run_dev.py, which
+# lets Ctrl-C stop them cleanly) on SQLite with demo data and the embedded filesystem
+# broker: needs no PostgreSQL and no Redis.
 run: export PORT ?= 8000
 run: export DJANGO_DEBUG ?= 1
 run: export PATH := $(abspath $(VENV))/bin:$(PATH)
-run: install
+run: install .env
 	$(PYTHON) manage.py migrate --no-input
 	$(PYTHON) manage.py load_demo_data
-	$(VENV)/bin/honcho start --procfile Procfile.dev --port $(PORT)
+	$(PYTHON) -m config.run_dev --port $(PORT)
+
+# Untracked; manage.py reads it, so the README's commands work here outside `make run` too.
+.env:
+	printf '%s\n' '# Written by make run for development (manage.py reads it). Never use it on a server.' 'DJANGO_DEBUG=1' > $@
 
 # The whole suite, against PostgreSQL and Redis on 127.0.0.1 (see README.md).
 test: install
@@ -31,6 +36,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(PYTHON) .ci/audit.py
 
 format: install
 	$(VENV)/bin/ruff check --fix .

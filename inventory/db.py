@@ -1,7 +1,7 @@
 """Hand-written PostgreSQL statements of the hot paths, and how they are run.
 
 The services' single-statement reserve, release, deduct and expiry
-(`inventory/services/_statements.py`) and the API token lookup are sent through
+(`inventory/services/store/postgresql.py`) and the API token lookup are sent through
 `fetch_all`; elsewhere than PostgreSQL (SQLite), `postgresql_statements()` is false
 and the callers take their ORM paths instead.
 
@@ -21,7 +21,7 @@ Django logs queries (DEBUG, or a test's CaptureQueriesContext) they are bound on
 client instead, so that the log shows them with their values rather than `$1`.
 """
 
-from django.db import connection
+from django.db import connection, models
 from django.db.backends.postgresql.base import Cursor as ClientBindingCursor
 from django.db.backends.postgresql.base import ServerBindingCursor
 
@@ -31,8 +31,22 @@ def postgresql_statements() -> bool:
     return connection.vendor == "postgresql"
 
 
+def fetch_rows(sql: str, params: dict) -> list[dict]:
+    """Run one statement on the default connection; its rows, by column name."""
+    return _execute(sql, params, _by_name)
+
+
 def fetch_all(sql: str, params: dict) -> list[tuple]:
     """Run one statement on the default connection; its rows."""
+    return _execute(sql, params, lambda cursor: cursor.fetchall())
+
+
+def _by_name(cursor) -> list[dict]:
+    names = [column.name for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _execute(sql: str, params: dict, read):
     # What `connection.cursor()` does before making a cursor, so that a connection
     # that died between requests is replaced here too (CONN_HEALTH_CHECKS).
     connection.close_if_health_check_failed()
@@ -45,4 +59,15 @@ def fetch_all(sql: str, params: dict) -> list[tuple]:
             cursor = connection.make_cursor(ServerBindingCursor(connection.connection))
     with cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return read(cursor)
+
+
+def prefixed_columns(model: type[models.Model], table: str) -> str:
+    """The model's columns of `table` (a table or CTE alias), each named `<table>__<column>` in a result."""
+    return ", ".join(f"{table}.{field.column} AS {table}__{field.column}" for field in model._meta.concrete_fields)
+
+
+def instance_from_row(model: type[models.Model], table: str, row: dict) -> models.Model:
+    """The model instance that `prefixed_columns(model, table)` put into a row of `fetch_rows`."""
+    values = [row[f"{table}__{field.column}"] for field in model._meta.concrete_fields]
+    return model.from_db(connection.alias, None, values)

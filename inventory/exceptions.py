@@ -56,6 +56,11 @@ class AlreadyExists(InventoryError):
         super().__init__(f"An inventory record for product {product_id} exists already.", product_id=product_id)
 
 
+class SkuInUse(AlreadyExists):
+    def __init__(self, sku: str) -> None:
+        InventoryError.__init__(self, f"Another product has the SKU {sku}.", sku=sku)
+
+
 @dataclass(frozen=True)
 class ShortLine:
     product_id: int
@@ -130,6 +135,13 @@ class ReservationExists(InventoryError):
             quantity=quantity,
             status=status,
         )
+
+
+class OrderOfAnotherClient(ReservationExists):
+    """The order_id is another API client's order: nothing of it is told."""
+
+    def __init__(self, order_id: str) -> None:
+        InventoryError.__init__(self, f"Order {order_id} exists already.", order_id=order_id)
 
 
 class ReservationNotActive(InventoryError):

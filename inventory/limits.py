@@ -5,6 +5,8 @@ the CSV import and the OpenAPI document all read them from here, so that no two 
 them can disagree on a range.
 """
 
+import re
+
 # Identifiers (the contract's "Conventions").
 MAX_PRODUCT_ID = 2**63 - 1
 ORDER_ID_MAX_LENGTH = 64
@@ -19,6 +21,15 @@ ORDER_ID_RULE = "1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'"
 MAX_QUANTITY = 1_000_000_000
 MAX_VERSION = 2**63 - 1
 DEFAULT_LOW_STOCK_THRESHOLD = 10
+
+# A product's names, as the product domain gives them: a SKU (what a barcode scanner
+# types) and a display name. Both optional; a SKU is unique among products that have one.
+SKU_MAX_LENGTH = 64
+SKU_PATTERN = r"^[A-Za-z0-9._:/-]{0,64}$"
+SKU_RULE = "up to 64 characters of A-Z, a-z, 0-9, '.', '_', ':', '/' or '-'"
+PRODUCT_NAME_MAX_LENGTH = 200
+# Any text but control characters (C0, DEL, C1).
+PRODUCT_NAME_PATTERN = "^[^\u0000-\u001f\u007f-\u009f]{0,200}$"
 
 # Orders and holds.
 MAX_LINES_PER_ORDER = 100
@@ -39,3 +50,21 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 MAX_TOKEN_LENGTH = 200
 CLIENT_NAME_MAX_LENGTH = 100
 CLIENT_NAME_PATTERN = r"^[A-Za-z0-9._@+-]{1,100}$"
+
+
+def is_sku(value: object) -> bool:
+    """Whether `value` is "" (none) or a SKU; the length first, so the one-class pattern reads at most 64."""
+    return isinstance(value, str) and len(value) <= SKU_MAX_LENGTH and _SKU_RE.fullmatch(value) is not None
+
+
+def is_product_name(value: object) -> bool:
+    """Text without control characters within the length limit, checked the same way."""
+    return (
+        isinstance(value, str)
+        and len(value) <= PRODUCT_NAME_MAX_LENGTH
+        and _PRODUCT_NAME_RE.fullmatch(value) is not None
+    )
+
+
+_SKU_RE = re.compile(SKU_PATTERN)
+_PRODUCT_NAME_RE = re.compile(PRODUCT_NAME_PATTERN)

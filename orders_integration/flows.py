@@ -16,9 +16,11 @@ Domain errors other than the ones handled here propagate unchanged
 (`inventory.exceptions`): `ProductNotFound`, `ReservationExists`, `InvalidInput`...
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from inventory import services
 from inventory.exceptions import (
@@ -28,8 +30,10 @@ from inventory.exceptions import (
     ReservationNotFound,
     ShortLine,
 )
-from inventory.models import Reservation
 from inventory.services import ReservationLine
+
+if TYPE_CHECKING:
+    from inventory.models import Reservation
 
 ORDERS_ACTOR = "orders"
 

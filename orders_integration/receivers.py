@@ -11,7 +11,14 @@ logger = logging.getLogger(__name__)
 
 
 def create_inventory_for_new_product(
-    sender, *, product_id: int, initial_stock: int = 0, low_stock_threshold: int | None = None, **kwargs
+    sender,
+    *,
+    product_id: int,
+    initial_stock: int = 0,
+    low_stock_threshold: int | None = None,
+    sku: str = "",
+    name: str = "",
+    **kwargs,
 ) -> None:
     """Give a new product its inventory record.
 
@@ -25,6 +32,8 @@ def create_inventory_for_new_product(
             available_stock=initial_stock,
             actor=PRODUCT_HOOK_ACTOR,
             reason="product created",
+            sku=sku,
+            name=name,
             **options,
         )
     except AlreadyExists:

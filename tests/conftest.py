@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, settings
 
 from inventory import services
 from inventory.models import Inventory
+from inventory.services.store import STORES
 
 settings.register_profile(
     "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
@@ -16,10 +17,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 _product_ids = itertools.count(10_000)
 
 
-@pytest.fixture(params=["postgresql statements", "orm"])
-def statement_path(request, monkeypatch) -> str:
-    """Run a test on both ways the services write: the hand-written PostgreSQL statements
-    of the hot paths, and the portable ORM paths that serve on SQLite."""
+@pytest.fixture(params=sorted(STORES))
+def store(request, monkeypatch) -> str:
+    """Run a test on each store the services write through (the contract suite): the
+    PostgreSQL store's single statements, and the portable ORM store that serves on
+    SQLite. The token lookup takes the matching path too."""
+    monkeypatch.setattr("inventory.services.store.current", lambda: STORES[request.param])
     if request.param == "orm":
         monkeypatch.setattr("inventory.db.postgresql_statements", lambda: False)
     return request.param

@@ -1,10 +1,11 @@
 """Settings for every environment, read from the process environment in one place.
 
-Each variable and its default is listed in README.md ("Configuration"). With no
+Each variable and its default is listed in docs/configuration.md. With no
 DATABASE_URL the service runs on SQLite and with no broker on an embedded Celery
 transport, so the quick start needs no services at all.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -36,18 +37,27 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "inventory",
     "orders_integration",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the process itself, before anything that needs a session.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # This policy on pages, a "load nothing" one on every other answer.
+    "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The admin's language: the one picked in its header (a cookie), else the browser's.
+    "config.locale.BackOfficeLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -74,6 +84,14 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# SQLite (the quick start) has one writer at a time. A deferred transaction that reads and
+# then writes fails at once with "database is locked" when another writer got there first;
+# BEGIN IMMEDIATE takes the write lock up front, so it waits (up to `timeout` seconds)
+# instead. WAL lets readers go on beside the writer. See docs/quickstart.md.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", transaction_mode="IMMEDIATE", timeout=20
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The services' hand-written statements are prepared on first use per connection and
 # planned once, generically (config/db.py); the ORM's client-bound queries
@@ -107,12 +125,71 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# The back office's languages (docs/back-office.md); the catalogue is inventory/locale/.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "inventory" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# collectstatic (the Procfile's release) writes hashed, compressed copies that WhiteNoise
+# serves with far-future cache headers; with DEBUG on, the unhashed names are used.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Production security (docs/operations.md) ---------------------------------------
+# The server may sit behind a TLS proxy and be reached over plain HTTP, so every flag
+# that assumes HTTPS is off until its variable turns it on.
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe over plain HTTP: a redirect would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=False)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The header a trusted TLS proxy sets to "https" (e.g. X-Forwarded-Proto). Only name it
+# when the proxy always sets it: otherwise a client could claim HTTPS itself.
+_proxy_ssl_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Every HTML page may load only this origin's own scripts, styles, images and fonts: no
+# inline script or style (the admin's and the docs' are static files). data: images
+# are the icons inside Swagger UI's stylesheet.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Admin logins (django-axes): after DJANGO_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused, even with the right password, for
+# DJANGO_LOGIN_COOLOFF_MINUTES. The API's tokens never pass through authenticate().
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the API's throttles (INVENTORY_NUM_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "config.security.client_address"
 
 # --- Email -------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

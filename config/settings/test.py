@@ -14,3 +14,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # between tests so that the test database can be dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# The suite renders pages without running collectstatic first: plain names, no manifest.
+# tests/test_production.py runs collectstatic and the manifest storage under gunicorn.
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# ... and so no STATIC_ROOT for WhiteNoise to scan at start-up: it looks files up per request.
+WHITENOISE_AUTOREFRESH = True

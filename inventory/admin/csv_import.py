@@ -11,31 +11,26 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django import forms
 from django.db import models, transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from inventory import limits, services
 from inventory.exceptions import InventoryError
 from inventory.models import Inventory
+from inventory.parsing import ascii_decimal, has_nul
 
 MAX_IMPORT_ROWS = 10_000
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-EXPORT_COLUMNS = (
-    "product_id",
-    "available_stock",
-    "reserved_stock",
-    "total_stock",
-    "low_stock_threshold",
-    "is_low_stock",
-    "version",
-    "updated_at",
-)
+EXPORT_COLUMNS = Inventory.RECORD_FIELDS
 
 
 class ImportKind(models.TextChoices):
-    RESTOCK = "restock", "Restocks: product_id, quantity received"
-    COUNTED = "counted", "Counted quantities (stock-take): product_id, counted"
+    RESTOCK = "restock", _("Restocks: product_id, quantity received")
+    COUNTED = "counted", _("Counted quantities (stock-take): product_id, counted")
 
     @property
     def quantity_column(self) -> str:
@@ -74,44 +69,59 @@ class ImportFailed(Exception):
 
 
 class CsvImportForm(forms.Form):
-    kind = forms.ChoiceField(choices=ImportKind.choices, widget=forms.RadioSelect, initial=ImportKind.RESTOCK)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=ImportKind.choices, widget=forms.RadioSelect, initial=ImportKind.RESTOCK
+    )
     file = forms.FileField(
-        help_text="UTF-8 CSV with a header row: product_id, quantity (or counted), and optionally reason, reference."
+        label=_("File"),
+        help_text=_(
+            "UTF-8 CSV with a header row: product_id, quantity (or counted), and optionally reason, reference."
+        ),
     )
     reason = forms.CharField(
-        max_length=500, help_text="Recorded in the log for every row that has no reason of its own."
+        label=_("Reason"),
+        max_length=500,
+        help_text=_("Recorded in the log for every row that has no reason of its own."),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_IMPORT_BYTES // 1024} KiB.")
+            raise forms.ValidationError(_("The file is larger than %(size)s KiB.") % {"size": MAX_IMPORT_BYTES // 1024})
         try:
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text.") from None
+            raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
 
 
 class CsvApplyForm(forms.Form):
     """The preview's confirmation: the same file again, checked again before it is applied."""
 
     kind = forms.ChoiceField(choices=ImportKind.choices, widget=forms.HiddenInput)
-    content = forms.CharField(widget=forms.HiddenInput, strip=False)
+    content = forms.CharField(widget=forms.HiddenInput, strip=False, max_length=MAX_IMPORT_BYTES)
     reason = forms.CharField(max_length=500, widget=forms.HiddenInput)
 
 
 def plan_import(text: str, kind: ImportKind, default_reason: str) -> ImportPlan:
     """Parse and check every row against the current stock; changes nothing."""
     reader = csv.DictReader(io.StringIO(text))
-    required = {"product_id", kind.quantity_column}
-    missing = required - set(reader.fieldnames or ())
-    if missing:
-        return ImportPlan(kind, [], [f"Missing column(s): {', '.join(sorted(missing))}."])
-    rows = [_parse_row(reader.line_num, record, kind, default_reason) for record in reader]
+    try:
+        required = {"product_id", kind.quantity_column}
+        missing = required - set(reader.fieldnames or ())
+        if missing:
+            return ImportPlan(
+                kind, [], [gettext("Missing column(s): %(columns)s.") % {"columns": ", ".join(sorted(missing))}]
+            )
+        rows = [_parse_row(reader.line_num, record, kind, default_reason) for record in reader]
+    except csv.Error as error:
+        # e.g. a field longer than csv's limit (128 KiB): the file, not the server, is at fault.
+        unreadable = gettext("Line %(line)s: the file is not CSV that can be read (%(error)s).")
+        return ImportPlan(kind, [], [unreadable % {"line": reader.line_num, "error": error}])
     if len(rows) > MAX_IMPORT_ROWS:
-        return ImportPlan(kind, [], [f"At most {MAX_IMPORT_ROWS} rows per file; this one has {len(rows)}."])
+        too_many = gettext("At most %(most)s rows per file; this one has %(rows)s.")
+        return ImportPlan(kind, [], [too_many % {"most": MAX_IMPORT_ROWS, "rows": len(rows)}])
     if not rows:
-        return ImportPlan(kind, [], ["The file has no rows."])
+        return ImportPlan(kind, [], [gettext("The file has no rows.")])
     _check_against_stock(rows, kind)
     return ImportPlan(kind, rows)
 
@@ -122,26 +132,49 @@ def _parse_row(line: int, record: dict, kind: ImportKind, default_reason: str) -
         reason=(record.get("reason") or "").strip() or default_reason,
         reference=(record.get("reference") or "").strip(),
     )
-    row.product_id = _parse_int(record.get("product_id"), "product_id", 1, 2**63 - 1, row.errors)
+    row.product_id = _parse_int(record.get("product_id"), "product_id", 1, limits.MAX_PRODUCT_ID, row.errors)
     if kind is ImportKind.RESTOCK:
         row.quantity = _parse_int(record.get("quantity"), "quantity", 1, limits.MAX_QUANTITY, row.errors)
     else:
         row.quantity = _parse_int(record.get("counted"), "counted", 0, limits.MAX_QUANTITY, row.errors)
-    if len(row.reference) > 255:
-        row.errors.append("reference is longer than 255 characters.")
+    row.errors.extend(_text_errors(row))
     return row
 
 
+def _text_errors(row: ImportRow) -> list[str]:
+    """What the services (and PostgreSQL, for U+0000) would refuse in the row's text."""
+    errors = [
+        gettext("%(column)s contains a NUL character.") % {"column": name}
+        for name in ("reason", "reference")
+        if has_nul(getattr(row, name))
+    ]
+    for name, longest in (("reason", limits.MAX_REASON_LENGTH), ("reference", limits.MAX_REFERENCE_LENGTH)):
+        if len(getattr(row, name)) > longest:
+            errors.append(
+                gettext("%(column)s is longer than %(length)s characters.") % {"column": name, "length": longest}
+            )
+    return errors
+
+
 def _parse_int(raw: str | None, name: str, minimum: int, maximum: int, errors: list[str]) -> int | None:
-    try:
-        value = int((raw or "").strip())
-    except ValueError:
-        errors.append(f"{name} must be a whole number, not {raw!r}.")
+    value = ascii_decimal((raw or "").strip())
+    if value is None:
+        errors.append(
+            gettext("%(column)s must be a whole number, not %(value)r.") % {"column": name, "value": _shortened(raw)}
+        )
         return None
     if not minimum <= value <= maximum:
-        errors.append(f"{name} must be from {minimum} to {maximum}.")
+        errors.append(
+            gettext("%(column)s must be from %(minimum)s to %(maximum)s.")
+            % {"column": name, "minimum": minimum, "maximum": maximum}
+        )
         return None
     return value
+
+
+def _shortened(raw: str | None, keep: int = 40) -> str | None:
+    """A cell as shown in an error: a 100 KiB one is not repeated whole on the page."""
+    return raw if raw is None or len(raw) <= keep else f"{raw[:keep]}..."
 
 
 def _check_against_stock(rows: list[ImportRow], kind: ImportKind) -> None:
@@ -152,9 +185,11 @@ def _check_against_stock(rows: list[ImportRow], kind: ImportKind) -> None:
         if row.product_id is None:
             continue
         if row.product_id not in available:
-            row.errors.append(f"No inventory record for product {row.product_id}.")
+            row.errors.append(gettext("No inventory record for product %(product)s.") % {"product": row.product_id})
         elif kind is ImportKind.COUNTED and repeated[row.product_id] > 1:
-            row.errors.append(f"Product {row.product_id} is counted on more than one row.")
+            row.errors.append(
+                gettext("Product %(product)s is counted on more than one row.") % {"product": row.product_id}
+            )
         row.available_now = available.get(row.product_id)
         if not row.errors:
             row.available_after = row.available_now + row.quantity if kind is ImportKind.RESTOCK else row.quantity
@@ -171,7 +206,9 @@ def apply_import(plan: ImportPlan, *, actor: str) -> int:
                 _apply_row(row, plan.kind, actor)
             except InventoryError as error:
                 row.errors.append(error.message)
-                raise ImportFailed(f"Line {row.line}: {error.message}") from error
+                raise ImportFailed(
+                    gettext("Line %(line)s: %(error)s") % {"line": row.line, "error": error.message}
+                ) from error
     return len(plan.rows)
 
 
@@ -193,19 +230,12 @@ class _Echo:
         return value
 
 
+def _cell(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def export_lines(items: Iterable[Inventory]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(EXPORT_COLUMNS)
     for item in items:
-        yield writer.writerow(
-            [
-                item.product_id,
-                item.available_stock,
-                item.reserved_stock,
-                item.total_stock,
-                item.low_stock_threshold,
-                item.is_low_stock,
-                item.version,
-                item.updated_at.isoformat(),
-            ]
-        )
+        yield writer.writerow([_cell(getattr(item, column)) for column in EXPORT_COLUMNS])

@@ -6,15 +6,56 @@ wrong and nothing is half done.
 """
 
 from django import forms
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inventory import limits, services
+from inventory.admin.presentation import domain_message
 from inventory.exceptions import InventoryError, VersionConflict
 from inventory.models import Inventory
 
-CONFLICT_MESSAGE = (
-    "Someone else changed this item while you were looking at it (it is now at version {version}); "
-    "nothing was saved. The figures shown are the current ones: check them and submit again."
+CONFLICT_MESSAGE = _(
+    "Someone else changed this item while you were looking at it; nothing was saved. "
+    "The figures shown are the current ones: check them and submit again."
 )
+# What the adjust form offers to pick from; any other text is a reason too.
+ADJUST_REASONS = ("received", "damaged", "lost", "found", "correction", "return")
+# How each is shown in the person's language; the reason recorded is the English word.
+ADJUST_REASON_LABELS = {
+    "received": _("received"),
+    "damaged": _("damaged"),
+    "lost": _("lost"),
+    "found": _("found"),
+    "correction": _("correction"),
+    "return": _("return"),
+}
+
+
+class SuggestingTextInput(forms.TextInput):
+    """A text box with standard answers to pick from (an HTML datalist) that takes any other text too."""
+
+    def __init__(self, suggestions: tuple[str, ...], attrs=None):
+        super().__init__(attrs)
+        self.suggestions = suggestions
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["list"] = self._list_id(name)
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        options = format_html_join(
+            "",
+            '<option value="{}" label="{}">',
+            ((suggestion, ADJUST_REASON_LABELS.get(suggestion, suggestion)) for suggestion in self.suggestions),
+        )
+        datalist = format_html('<datalist id="{}">{}</datalist>', self._list_id(name), options)
+        return super().render(name, value, attrs, renderer) + datalist
+
+    @staticmethod
+    def _list_id(name: str) -> str:
+        return f"{name}-suggestions"
 
 
 class StockChangeForm(forms.Form):
@@ -22,23 +63,38 @@ class StockChangeForm(forms.Form):
 
     title: str = ""
     permission: str = ""
+    required_css_class = "required"  # the admin's stylesheet shows these labels in bold
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        first = next(field for field in self.fields.values() if not field.widget.is_hidden)
+        first.widget.attrs["autofocus"] = True
+
+    @classmethod
+    def initial_from(cls, item: Inventory) -> dict:
+        """What the form starts with for this item."""
+        return {}
 
     def apply(self, *, product_id: int, actor: str) -> Inventory:
         raise NotImplementedError
 
     def success_message(self, item: Inventory) -> str:
-        return f"{self.title} of product {item.product_id} saved: {item.available_stock} available."
+        return _("%(change)s of product %(product)s saved: %(available)s available.") % {
+            "change": self.title,
+            "product": item.product_id,
+            "available": item.available_stock,
+        }
 
     def submit(self, *, product_id: int, actor: str) -> Inventory | None:
         """Apply the valid form; None, with the error added to the form, if the service refused."""
         try:
             return self.apply(product_id=product_id, actor=actor)
         except VersionConflict as conflict:
-            self.add_error(None, CONFLICT_MESSAGE.format(version=conflict.details["current_version"]))
+            self.add_error(None, CONFLICT_MESSAGE)
             self._show_version(conflict.details["current_version"])
         except InventoryError as error:
             field = next((name for name in error.details if name in self.fields), None)
-            self.add_error(field, error.message)
+            self.add_error(field, domain_message(error))
         return None
 
     def _show_version(self, version: int) -> None:
@@ -53,14 +109,25 @@ class VersionedForm(StockChangeForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
+    @classmethod
+    def initial_from(cls, item: Inventory) -> dict:
+        return {**super().initial_from(item), "version": item.version}
+
 
 class RestockForm(StockChangeForm):
-    title = "Restock"
+    title = _("Restock")
     permission = "inventory.restock_inventory"
 
-    quantity = forms.IntegerField(min_value=1, max_value=limits.MAX_QUANTITY, help_text="Units received.")
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    reference = forms.CharField(required=False, max_length=255, help_text="Delivery note, purchase order, ...")
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=1, max_value=limits.MAX_QUANTITY, help_text=_("Units received.")
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reference = forms.CharField(
+        label=_("Reference"),
+        required=False,
+        max_length=limits.MAX_REFERENCE_LENGTH,
+        help_text=_("Delivery note, purchase order, ..."),
+    )
 
     # A restock adds to whatever is there, so it cannot overwrite a change made
     # meanwhile: like every stock movement it carries no version.
@@ -69,29 +136,41 @@ class RestockForm(StockChangeForm):
 
 
 class AdjustForm(VersionedForm):
-    title = "Adjustment"
+    title = _("Adjustment")
     permission = "inventory.adjust_inventory"
 
     delta = forms.IntegerField(
+        label=pgettext_lazy("stock form", "Change"),  # Django's "Change" is the admin's edit link
         required=False,
         min_value=-limits.MAX_QUANTITY,
         max_value=limits.MAX_QUANTITY,
-        help_text="Units to add (or, negative, remove).",
+        help_text=_("Units to add (or, negative, remove)."),
     )
     counted = forms.IntegerField(
-        required=False, min_value=0, max_value=limits.MAX_QUANTITY, help_text="Or: the available units you counted."
+        label=_("Counted"),
+        required=False,
+        min_value=0,
+        max_value=limits.MAX_QUANTITY,
+        help_text=_("Or: the available units you counted."),
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
-    reference = forms.CharField(required=False, max_length=255)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=limits.MAX_REASON_LENGTH,
+        widget=SuggestingTextInput(ADJUST_REASONS, attrs={"size": 40}),
+        help_text=_("Pick a standard reason or type your own."),
+    )
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=limits.MAX_REFERENCE_LENGTH)
 
+    # A delta of 0 is taken, as the API takes it: it records a count that confirmed the figure.
     def clean(self):
         cleaned = super().clean()
-        if (cleaned.get("delta") is None) == (cleaned.get("counted") is None) and not (
-            self.has_error("delta") or self.has_error("counted")
-        ):
-            raise forms.ValidationError("Give either a change or a counted quantity, not both.")
-        if cleaned.get("delta") == 0:
-            self.add_error("delta", "A change of zero changes nothing.")
+        if self.has_error("delta") or self.has_error("counted"):
+            return cleaned
+        given = [cleaned.get(name) is not None for name in ("delta", "counted")]
+        if all(given):
+            raise forms.ValidationError(_("Give either a change or a counted quantity, not both."))
+        if not any(given):
+            raise forms.ValidationError(_("Give a change or a counted quantity."))
         return cleaned
 
     def apply(self, *, product_id: int, actor: str) -> Inventory:
@@ -108,16 +187,26 @@ class AdjustForm(VersionedForm):
 
 
 class ThresholdForm(VersionedForm):
-    title = "Threshold change"
+    title = _("Threshold change")
     permission = "inventory.change_threshold_inventory"
 
     low_stock_threshold = forms.IntegerField(
-        min_value=0, max_value=limits.MAX_QUANTITY, help_text="The item counts as low on stock at or below this level."
+        label=_("Low-stock threshold"),
+        min_value=0,
+        max_value=limits.MAX_QUANTITY,
+        help_text=_("The item counts as low on stock at or below this level."),
     )
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    @classmethod
+    def initial_from(cls, item: Inventory) -> dict:
+        return {**super().initial_from(item), "low_stock_threshold": item.low_stock_threshold}
 
     def success_message(self, item: Inventory) -> str:
-        return f"The low-stock threshold of product {item.product_id} is now {item.low_stock_threshold}."
+        return _("The low-stock threshold of product %(product)s is now %(threshold)s.") % {
+            "product": item.product_id,
+            "threshold": item.low_stock_threshold,
+        }
 
     def apply(self, *, product_id: int, actor: str) -> Inventory:
         data = self.cleaned_data
@@ -134,4 +223,45 @@ class BulkThresholdForm(forms.Form):
     """One threshold for many items, chosen on the change list."""
 
     low_stock_threshold = ThresholdForm.base_fields["low_stock_threshold"]
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AddItemForm(forms.ModelForm):
+    """The add page of an item: the API's rules for the figures, the SKU and the name."""
+
+    class Meta:
+        model = Inventory
+        fields = ("product_id", "sku", "name", "available_stock", "low_stock_threshold")
+        labels = {
+            "product_id": _("Product id"),
+            "sku": _("SKU"),
+            "name": _("Name"),
+            "available_stock": _("Available stock"),
+            "low_stock_threshold": _("Low-stock threshold"),
+        }
+
+    def clean_sku(self) -> str:
+        sku = self.cleaned_data["sku"]
+        if not limits.is_sku(sku):
+            raise forms.ValidationError(_("A SKU is %(rule)s.") % {"rule": limits.SKU_RULE})
+        return sku
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if not limits.is_product_name(name):
+            raise forms.ValidationError(_("A name is printable text (no control characters)."))
+        return name
+
+    def clean_available_stock(self) -> int:
+        return _within("available_stock", self.cleaned_data["available_stock"])
+
+    def clean_low_stock_threshold(self) -> int:
+        return _within("low_stock_threshold", self.cleaned_data["low_stock_threshold"])
+
+
+def _within(name: str, value: int) -> int:
+    if not 0 <= value <= limits.MAX_QUANTITY:
+        raise forms.ValidationError(
+            _("Give a whole number from 0 to %(maximum)s.") % {"maximum": f"{limits.MAX_QUANTITY:,}"}
+        )
+    return value

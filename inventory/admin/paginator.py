@@ -8,17 +8,17 @@ exact count only when the estimate says the list is small enough for it to be ch
 """
 
 from django.core.exceptions import EmptyResultSet
-from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
 from inventory.selectors import whole_inventory_count
+from inventory.selectors.paging import KeysFirstPaginator
 
 # Below this many rows (as estimated) an exact count is cheap and worth having.
 EXACT_COUNT_LIMIT = 20_000
 
 
-class EstimatedCountPaginator(Paginator):
+class EstimatedCountPaginator(KeysFirstPaginator):
     # Whether `count` is the planner's estimate rather than an exact count.
     is_estimate = False
 

@@ -3,29 +3,35 @@
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inventory import services
 from inventory.admin.common import ReadOnlyAdmin, actor_of
 from inventory.admin.paginator import EstimatedCountPaginator
+from inventory.admin.presentation import ProductColumn, column, domain_message, figure, titled, when, yes_or_nothing
 from inventory.exceptions import InventoryError
 from inventory.models import Reservation
 
 EXPIRING_SOON = timedelta(minutes=5)
+# The release confirmation lists this many of the holds it will release; its count covers them all.
+RELEASE_LISTED = 100
 
 
 class ExpiryFilter(admin.SimpleListFilter):
-    title = "expiry"
+    title = _("expiry")
     parameter_name = "expiry"
 
     def lookups(self, request, model_admin):
         return [
-            ("overdue", "Past expiry"),
-            ("5m", "Within 5 minutes"),
-            ("1h", "Within an hour"),
-            ("later", "Later than an hour"),
+            ("overdue", _("Past expiry")),
+            ("5m", _("Within 5 minutes")),
+            ("1h", _("Within an hour")),
+            ("later", _("Later than an hour")),
         ]
 
     def queryset(self, request, queryset):
@@ -42,23 +48,70 @@ class ExpiryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdmin):
-    list_display = ("order_id", "product_id", "quantity", "status", "reacquired", "expires_at", "created_at")
-    list_filter = ("status", ExpiryFilter)
+class ReservationAdmin(ProductColumn, ReadOnlyAdmin):
+    # The client column: staff see every order, and whose it is.
+    list_display = (
+        "order_column",
+        "client_column",
+        "product_column",
+        "quantity_column",
+        "status_column",
+        "reacquired_column",
+        "expires_column",
+        "created_column",
+    )
+    # A reservation's page: the same, and when it last changed.
+    fields = (*list_display, "updated_column")
+    list_filter = (
+        ("status", titled(admin.ChoicesFieldListFilter, _("status"))),
+        ExpiryFilter,
+        ("client", titled(admin.RelatedFieldListFilter, _("client"))),
+    )
+    list_select_related = ("client", "product")
     search_fields = ("=order_id",)
-    search_help_text = "Exact order id."
+    search_help_text = _("Exact order id.")
     list_per_page = 100
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-filter counts are full counts too
     actions = ("release_selected",)
 
+    order_column = staticmethod(column("order_id", _("order")))
+    client_column = staticmethod(column("client", _("client")))
+
+    @admin.display(description=_("quantity"), ordering="quantity")
+    def quantity_column(self, reservation: Reservation):
+        return figure(reservation.quantity)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_column(self, reservation: Reservation) -> str:
+        return reservation.get_status_display()
+
+    @admin.display(description=_("taken again"), ordering="reacquired")
+    def reacquired_column(self, reservation: Reservation) -> str:
+        return yes_or_nothing(reservation.reacquired)
+
+    @admin.display(description=_("expires"), ordering="expires_at")
+    def expires_column(self, reservation: Reservation) -> str:
+        return when(reservation.expires_at)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created_column(self, reservation: Reservation) -> str:
+        return when(reservation.created_at)
+
+    @admin.display(description=_("last change"))
+    def updated_column(self, reservation: Reservation) -> str:
+        return when(reservation.updated_at)
+
     def has_release_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("inventory.change_reservation")
 
-    @admin.action(description="Release the selected active reservations", permissions=["release"])
+    @admin.action(description=_("Release the selected active reservations"), permissions=["release"])
     def release_selected(self, request: HttpRequest, queryset: QuerySet[Reservation]):
-        active = list(queryset.filter(status=Reservation.Status.ACTIVE).order_by("order_id", "product_id"))
+        active = queryset.filter(status=Reservation.Status.ACTIVE).order_by("order_id", "product_id")
+        if request.POST.get("post") != "yes":
+            return self._release_confirmation(request, queryset, active)
+        active = list(active)
         skipped = queryset.count() - len(active)
         released, refused = 0, []
         for reservation in active:
@@ -68,7 +121,30 @@ class ReservationAdmin(ReadOnlyAdmin):
                 )
                 released += 1
             except InventoryError as error:
-                refused.append(error.message)
-        self.message_user(request, f"Released {released} reservation(s); {skipped} were not active.")
+                refused.append(domain_message(error))
+        self.message_user(
+            request,
+            _("Released %(released)s reservation(s); %(skipped)s were not active.")
+            % {"released": released, "skipped": skipped},
+        )
         for message in refused:
             self.message_user(request, message, messages.ERROR)
+
+    def _release_confirmation(self, request: HttpRequest, queryset, active) -> TemplateResponse:
+        """The page that asks before releasing; confirming posts the same selection back with post=yes."""
+        active_count = active.count()
+        return TemplateResponse(
+            request,
+            "admin/inventory/reservation/release_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Release reservations"),
+                "listed": active.select_related("product")[:RELEASE_LISTED],
+                "active_count": active_count,
+                "skipped": queryset.count() - active_count,
+                "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -1,18 +1,12 @@
 """`Authorization: Token <key>` for API clients, and who the actor of a request is."""
 
-from functools import cache
-
-from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from inventory import db, limits
-from inventory.models.api_clients import ApiClient, hash_token
-
-_CLIENT_FIELDS = ApiClient._meta.concrete_fields
+from inventory import limits, selectors
+from inventory.models import ApiClient
 
 
 class ApiClientTokenAuthentication(BaseAuthentication):
@@ -36,50 +30,13 @@ class ApiClientTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if len(token) > limits.MAX_TOKEN_LENGTH:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        client = _client_with_token(token)
+        client = selectors.client_with_token(token)
         if client is None or not client.is_active or not client.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         return client.user, client
 
     def authenticate_header(self, request) -> str:
         return self.keyword
-
-
-def _client_with_token(token: str) -> ApiClient | None:
-    """The client holding this token, with its user, or None.
-
-    Every authenticated request runs this lookup. On PostgreSQL it is one prepared
-    statement: building and compiling the ORM query for it was the largest share of
-    an internal request's CPU once the stock operations were single statements.
-    """
-    token_hash = hash_token(token)
-    if not db.postgresql_statements():
-        # `.get()`, not `.first()`, which would add an ORDER BY.
-        try:
-            return ApiClient.objects.select_related("user").get(token_hash=token_hash)
-        except ApiClient.DoesNotExist:
-            return None
-    rows = db.fetch_all(_client_with_token_sql(), {"token_hash": token_hash})
-    if not rows:
-        return None
-    client_values, user_values = rows[0][: len(_CLIENT_FIELDS)], rows[0][len(_CLIENT_FIELDS) :]
-    client = ApiClient.from_db(connection.alias, None, client_values)
-    client.user = get_user_model().from_db(connection.alias, None, user_values)
-    return client
-
-
-@cache
-def _client_with_token_sql() -> str:
-    user_model = get_user_model()
-    client_columns = ", ".join(f"client.{field.column}" for field in _CLIENT_FIELDS)
-    user_columns = ", ".join(f"person.{field.column}" for field in user_model._meta.concrete_fields)
-    user_key = ApiClient._meta.get_field("user").column
-    return (
-        f"SELECT {client_columns}, {user_columns}"  # noqa: S608 (names from the models, the hash a parameter)
-        f" FROM {ApiClient._meta.db_table} AS client"
-        f" JOIN {user_model._meta.db_table} AS person ON person.{user_model._meta.pk.column} = client.{user_key}"
-        " WHERE client.token_hash = %(token_hash)s"
-    )
 
 
 def api_client_of(request) -> ApiClient | None:
@@ -112,7 +69,12 @@ class ApiClientTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
+            # The prefix is `Token`, not `Bearer`: generated clients that default to Bearer
+            # (openapi-python-client) must be told, e.g. `AuthenticatedClient(..., prefix="Token")`.
             "description": (
-                "`Token <key>`, the key printed by `manage.py create_api_client NAME --role internal|staff`."
+                "Send `Authorization: Token <key>` (the word `Token`, a space, then the key; not `Bearer`), "
+                "with the key printed by `manage.py create_api_client NAME --role internal|staff`. "
+                "Example: `Authorization: Token 9b1c3f0e6d2a4b8c`. With a client made by "
+                'openapi-python-client: `AuthenticatedClient(base_url=..., token=key, prefix="Token")`.'
             ),
         }

@@ -10,9 +10,11 @@ import logging
 import math
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.log import log_response
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -70,7 +72,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     # DRF's handler sets the headers (WWW-Authenticate, Retry-After) and the status.
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None  # not an API error: a bug, answered by `server_error` below
+        return _debug_server_error(exc, context)  # a bug: None outside DEBUG, answered by `server_error` below
     code = _drf_code(exc)
     message, details = _drf_message_and_details(exc, code)
     if isinstance(exc, exceptions.Throttled):
@@ -78,6 +80,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response["Retry-After"] = str(wait)
         details = {"retry_after": wait}
     response.data = error_body(code, message, details)
+    return response
+
+
+def _debug_server_error(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
+    """In DEBUG, a bug in a view answers the JSON `server_error` body, not Django's HTML debug page.
+
+    Clients written against the contract (and the simulator under `make run`) read the
+    body. The traceback is logged as Django logs it. Outside DEBUG this returns None:
+    the exception goes on to Django, which logs it and answers through `server_error`.
+    """
+    if not settings.DEBUG:
+        return None
+    request = context["request"]._request
+    response = _server_error_response()
+    log_response("Internal Server Error: %s", request.path, response=response, request=request, exception=exc)
     return response
 
 
@@ -147,4 +164,9 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> JsonResponse:
     if not _is_api(request):
         return defaults.server_error(request)
-    return JsonResponse(error_body("server_error", "Internal error; it has been logged."), status=500)
+    return _server_error_response()
+
+
+def _server_error_response() -> JsonResponse:
+    code, status_code = SERVER_ERROR
+    return JsonResponse(error_body(code, "Internal error; it has been logged."), status=status_code)

@@ -1,15 +1,12 @@
 """Strict input fields: JSON integers only, the contract's order_id, UTC timestamps."""
 
-import re
 from datetime import UTC, datetime
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory import limits
-
-_ORDER_ID_RE = re.compile(limits.ORDER_ID_PATTERN)
-_DIGITS_RE = re.compile(r"^[0-9]{1,30}$")
+from inventory.parsing import ascii_int, is_order_id
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -34,7 +31,20 @@ def is_json_int_in(value, minimum: int, maximum: int) -> bool:
 
 def is_order_id_text(value) -> bool:
     """A string order_id that OrderIdField accepts as it is (it also takes JSON integers)."""
-    return type(value) is str and _ORDER_ID_RE.fullmatch(value) is not None
+    return is_order_id(value)
+
+
+def quantity_field(**kwargs) -> StrictIntegerField:
+    return StrictIntegerField(min_value=1, max_value=limits.MAX_QUANTITY, **kwargs)
+
+
+def version_field() -> StrictIntegerField:
+    return StrictIntegerField(
+        min_value=1,
+        max_value=limits.MAX_VERSION,
+        required=False,
+        help_text="The version you saw; a stale one is a 409.",
+    )
 
 
 def product_id_field(**kwargs) -> StrictIntegerField:
@@ -90,6 +100,55 @@ def parse_query_int(name: str, raw: str | None, *, minimum: int, maximum: int, d
         if default is None:
             raise serializers.ValidationError({name: ["This parameter is required."]})
         return default
-    if not _DIGITS_RE.fullmatch(raw) or not minimum <= int(raw) <= maximum:
+    value = ascii_int(raw, minimum, maximum)
+    if value is None:
         raise serializers.ValidationError({name: [f"An integer from {minimum} to {maximum} is required."]})
-    return int(raw)
+    return value
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string: numbers and booleans, which DRF's CharField would turn into text, are refused."""
+
+    default_error_messages = {"invalid": "A JSON string is required."}
+
+    def to_internal_value(self, data):
+        if type(data) is not str:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": limits.SKU_MAX_LENGTH,
+        "pattern": limits.SKU_PATTERN,
+        "example": "EAN-4006381333931",
+    }
+)
+class SkuField(StrictCharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", f"Optional: {limits.SKU_RULE}; unique among products that have one.")
+        super().__init__(required=False, allow_blank=True, default="", trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not limits.is_sku(value):
+            raise serializers.ValidationError(f"A SKU is {limits.SKU_RULE}.")
+        return value
+
+
+@extend_schema_field(
+    {"type": "string", "maxLength": limits.PRODUCT_NAME_MAX_LENGTH, "pattern": limits.PRODUCT_NAME_PATTERN}
+)
+class ProductNameField(StrictCharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Optional display name: any text but control characters.")
+        super().__init__(required=False, allow_blank=True, default="", trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not limits.is_product_name(value):
+            raise serializers.ValidationError(
+                f"A name is at most {limits.PRODUCT_NAME_MAX_LENGTH} characters, none a control character."
+            )
+        return value

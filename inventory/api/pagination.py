@@ -1,19 +1,21 @@
 """`?page=N&page_size=M`: 50 by default, a larger M than 200 is served as 200."""
 
-from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from inventory.api.fields import parse_query_int
 from inventory.selectors import whole_inventory_count
+from inventory.selectors.paging import KeysFirstPaginator
 
 MAX_PAGE_NUMBER = 10**9
 
 
-class InventoryCountPaginator(Paginator):
-    """Django's paginator, except that the unfiltered inventory list takes its exact
-    size from the trigger-kept counter: a `COUNT(*)` of a million rows took 60-100 ms."""
+class InventoryCountPaginator(KeysFirstPaginator):
+    """Pages read keys first (inventory/selectors/paging.py); the unfiltered inventory list takes
+    its exact size from the trigger-kept counter: a `COUNT(*)` of a million rows took 60-100 ms.
+    Every other count is exact too (the contract's `count`), from an index-only scan where an
+    index leads with the filter (the reservations list's do)."""
 
     @cached_property
     def count(self) -> int:
@@ -33,9 +35,14 @@ class ContractPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        significant = raw.lstrip("0")
+        if not raw.isascii() or not raw.isdigit() or not significant:
             raise ValidationError({"page_size": ["A positive integer is required."]})
-        return min(int(raw), self.max_page_size)
+        # Any number longer than the largest size is served as it; int() would refuse
+        # one of more than 4,300 digits.
+        if len(significant) > len(str(self.max_page_size)):
+            return self.max_page_size
+        return min(int(significant), self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)

@@ -12,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 from inventory import limits
 
@@ -28,8 +29,8 @@ def new_token() -> str:
 
 class ApiClientRole(models.TextChoices):
     # The contract calls the order application's role "order-service".
-    INTERNAL = "internal", "internal (order-service)"
-    STAFF = "staff", "staff (back-office tools)"
+    INTERNAL = "internal", _("internal (order-service)")
+    STAFF = "staff", _("staff (back-office tools)")
 
 
 class ApiClient(models.Model):
@@ -38,7 +39,7 @@ class ApiClient(models.Model):
     name = models.CharField(
         max_length=limits.CLIENT_NAME_MAX_LENGTH,
         unique=True,
-        help_text="Recorded as the actor of every change it makes.",
+        help_text=_("Recorded as the actor of every change it makes."),
     )
     role = models.CharField(max_length=16, choices=ApiClientRole.choices)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -55,7 +56,7 @@ class ApiClient(models.Model):
     rotated_at = models.DateTimeField(db_default=Now())
 
     class Meta:
-        verbose_name = "API client"
+        verbose_name = _("API client")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=models.Q(role__in=ApiClientRole.values), name="apiclient_role_valid"),

@@ -3,9 +3,14 @@
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from inventory import limits
 from inventory.models.stock import Inventory
+
+# The actor of the changes the service makes by itself (the expiry of overdue holds).
+SYSTEM_ACTOR = "system"
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -19,14 +24,14 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class LogOperation(models.TextChoices):
-    CREATE = "create"
-    RESERVE = "reserve"
-    RELEASE = "release"
-    DEDUCT = "deduct"
-    EXPIRE = "expire"
-    RESTOCK = "restock"
-    ADJUST = "adjust"
-    THRESHOLD = "threshold"
+    CREATE = "create", _("Create")
+    RESERVE = "reserve", _("Reserve")
+    RELEASE = "release", _("Release")
+    DEDUCT = "deduct", _("Deduct")
+    EXPIRE = "expire", _("Expire")
+    RESTOCK = "restock", _("Restock")
+    ADJUST = "adjust", _("Adjust")
+    THRESHOLD = "threshold", _("Threshold")
 
 
 class InventoryLog(models.Model):
@@ -73,8 +78,8 @@ class InventoryLog(models.Model):
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "inventory log entry"
-        verbose_name_plural = "inventory log"
+        verbose_name = _("inventory log entry")
+        verbose_name_plural = _("inventory log")
         ordering = ["-id"]
         indexes = [
             models.Index(F("product"), F("id").desc(), name="invlog_product_newest_idx"),
@@ -93,7 +98,11 @@ class InventoryLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.operation} {self.quantity} of product {self.product_id}"
+        return gettext("%(operation)s %(quantity)s of product %(product)s") % {
+            "operation": self.get_operation_display(),
+            "quantity": self.quantity,
+            "product": self.product_id,
+        }
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -3,16 +3,18 @@
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from inventory import limits
 from inventory.models.stock import Inventory
 
 
 class ReservationStatus(models.TextChoices):
-    ACTIVE = "active"
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
+    ACTIVE = "active", _("Active")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
 
 
 class Reservation(models.Model):
@@ -26,10 +28,16 @@ class Reservation(models.Model):
         db_column="product_id",
         on_delete=models.PROTECT,
         related_name="reservations",
+        db_index=False,  # reservation_product_list_idx and the unique (product, order_id) lead with it
     )
     order_id = models.CharField(max_length=limits.ORDER_ID_MAX_LENGTH)
     quantity = models.BigIntegerField()
     status = models.CharField(max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.ACTIVE)
+    # The internal API client that first reserved the order owns it: no other client sees
+    # or moves it (None: reserved in-process, by the order flows of this monolith).
+    client = models.ForeignKey(
+        "inventory.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="reservations"
+    )
     # A late payment took the units again after the hold had expired.
     reacquired = models.BooleanField(default=False)
     expires_at = models.DateTimeField()
@@ -37,6 +45,8 @@ class Reservation(models.Model):
     updated_at = models.DateTimeField(db_default=Now())
 
     class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["product", "order_id"], name="reservation_unique_product_order"),
@@ -51,7 +61,12 @@ class Reservation(models.Model):
         ]
         indexes = [
             models.Index(fields=["expires_at"], name="reservation_active_exp_idx", condition=Q(status="active")),
-            models.Index(fields=["order_id"], name="reservation_order_idx"),
+            # The reservations list (API and admin) is newest first, whole or filtered by one
+            # of these: each index hands out its rows in that order, so no list sorts the table.
+            models.Index(fields=["-created_at", "-id"], name="reservation_list_idx"),
+            models.Index(fields=["order_id", "-created_at", "-id"], name="reservation_order_list_idx"),
+            models.Index(fields=["product", "-created_at", "-id"], name="reservation_product_list_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="reservation_status_list_idx"),
             models.Index(
                 fields=["product", "expires_at"],
                 name="reservation_product_act_idx",
@@ -60,4 +75,9 @@ class Reservation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"order {self.order_id}: {self.quantity} of product {self.product_id} ({self.status})"
+        return gettext("order %(order)s: %(quantity)s of product %(product)s (%(status)s)") % {
+            "order": self.order_id,
+            "quantity": self.quantity,
+            "product": self.product_id,
+            "status": self.get_status_display(),
+        }

@@ -3,6 +3,7 @@
 Nothing here writes, and nothing here shapes JSON: the API's serializers do that.
 """
 
+from inventory.selectors.api_clients import client_with_token
 from inventory.selectors.checks import BatchCheck, Check, check_product, check_products
 from inventory.selectors.stock import (
     HOLD_ENDINGS,
@@ -10,10 +11,12 @@ from inventory.selectors.stock import (
     DashboardFigures,
     LedgerDiscrepancy,
     active_reservations_of,
+    count_overdue_reservations,
     dashboard_figures,
     item_log,
     ledger_discrepancies,
     low_stock_items,
+    matching_items,
     most_moved_items,
     stock_history,
     whole_inventory_count,
@@ -29,10 +32,13 @@ __all__ = [
     "active_reservations_of",
     "check_product",
     "check_products",
+    "client_with_token",
+    "count_overdue_reservations",
     "dashboard_figures",
     "item_log",
     "ledger_discrepancies",
     "low_stock_items",
+    "matching_items",
     "most_moved_items",
     "stock_history",
     "whole_inventory_count",

@@ -5,10 +5,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from django.db.models import Count, F, QuerySet, Sum
-from django.db.models.functions import Abs
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Abs, Now
 
 from inventory.models import Inventory, InventoryLog, InventoryRowCount, Reservation
+
+
+def matching_items(items: QuerySet[Inventory], *, product_id: int | None, term: str) -> QuerySet[Inventory]:
+    """The items a search names: by product id (when the term is one), exact SKU, or name prefix.
+
+    Each is an indexed lookup: the unique product id, the unique SKU, and on PostgreSQL
+    the upper(name) text_pattern_ops index (migration 0008).
+    """
+    matches = Q(sku=term) | Q(name__istartswith=term) if term else Q(pk__in=[])
+    if product_id is not None:
+        matches |= Q(product_id=product_id)
+    return items.filter(matches)
 
 
 def low_stock_items() -> QuerySet[Inventory]:
@@ -16,6 +28,11 @@ def low_stock_items() -> QuerySet[Inventory]:
     return Inventory.objects.filter(available_stock__lte=F("low_stock_threshold")).order_by(
         "available_stock", "product_id"
     )
+
+
+def count_overdue_reservations() -> int:
+    """How many holds the next cleanup would expire (for a dry run)."""
+    return Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lte=Now()).count()
 
 
 def whole_inventory_count(queryset: QuerySet) -> int | None:

@@ -6,11 +6,18 @@ short transaction: a guarded conditional UPDATE per row and the ledger entries,
 committed together.
 """
 
-from inventory.services._ledger import SYSTEM_ACTOR
+from inventory.models.ledger import SYSTEM_ACTOR
+from inventory.services.api_clients import (
+    IssuedToken,
+    create_api_client,
+    issue_token,
+    reactivate_api_client,
+    revoke_api_client,
+    rotate_token,
+)
 from inventory.services.reservations import (
     ReservationLine,
     ReserveResult,
-    count_overdue_reservations,
     deduct_reservations,
     expire_overdue_reservations,
     release_reservations,
@@ -20,15 +27,20 @@ from inventory.services.stock import adjust_stock, create_inventory, restock, se
 
 __all__ = [
     "SYSTEM_ACTOR",
+    "IssuedToken",
     "ReservationLine",
     "ReserveResult",
     "adjust_stock",
-    "count_overdue_reservations",
+    "create_api_client",
     "create_inventory",
     "deduct_reservations",
     "expire_overdue_reservations",
+    "issue_token",
+    "reactivate_api_client",
     "release_reservations",
     "reserve_stock",
     "restock",
+    "revoke_api_client",
+    "rotate_token",
     "set_low_stock_threshold",
 ]

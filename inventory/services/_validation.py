@@ -23,7 +23,26 @@ def require_quantity(quantity: object, name: str = "quantity") -> int:
     return require_int(name, quantity, minimum=1, maximum=limits.MAX_QUANTITY)
 
 
+def require_figure(name: str, value: object) -> int:
+    """A figure a person gives: an opening or counted stock, a threshold."""
+    return require_int(name, value, minimum=0, maximum=limits.MAX_QUANTITY)
+
+
 def require_order_id(order_id: object) -> str:
     if not isinstance(order_id, str) or not _ORDER_ID_RE.fullmatch(order_id):
-        raise InvalidInput("order_id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'.")
+        raise InvalidInput(f"order_id must be {limits.ORDER_ID_RULE}.")
     return order_id
+
+
+def require_sku(sku: object) -> str:
+    if not limits.is_sku(sku):
+        raise InvalidInput(f"sku must be {limits.SKU_RULE}.", sku=sku)
+    return sku
+
+
+def require_name(name: object) -> str:
+    if not limits.is_product_name(name):
+        raise InvalidInput(
+            f"name must be printable text of at most {limits.PRODUCT_NAME_MAX_LENGTH} characters.", name=name
+        )
+    return name

@@ -53,15 +53,17 @@ def test_filters(client_for, staff, stock, query, expected):
     assert set(listed(response)) == {stock[name].product_id for name in expected}
 
 
-def test_search_by_product_id(client_for, staff, stock):
+def test_search_by_product_id_lands_on_the_item(client_for, staff, stock):
     client = client_for(staff)
-    assert listed(client.get(CHANGELIST, {"q": str(stock["low"].product_id)})) == [stock["low"].product_id]
+    response = client.get(CHANGELIST, {"q": str(stock["low"].product_id)})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:inventory_inventory_change", args=[stock["low"].pk])
     assert listed(client.get(CHANGELIST, {"q": "not-a-number"})) == []
 
 
 def test_columns_sort(client_for, staff, stock):
-    # Column 1 of list_display is available_stock; "-1" sorts it descending.
-    response = client_for(staff).get(CHANGELIST, {"o": "-1"})
+    # Column 3 of list_display (after product, SKU and name) is available_stock; "-3" sorts it descending.
+    response = client_for(staff).get(CHANGELIST, {"o": "-3"})
     available = [item.available_stock for item in response.context["cl"].result_list]
     assert available == sorted(available, reverse=True)
 

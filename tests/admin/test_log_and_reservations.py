@@ -1,5 +1,6 @@
 """The log admin (view-only for everybody) and the reservations admin."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -81,13 +82,33 @@ def test_reservation_filters_and_search(client_for, staff, ordered):
     assert listed(expiry="overdue") == set()
 
 
+def test_release_action_asks_first(client_for, manager, ordered):
+    first, second = ordered
+    services.release_reservations(order_id="ORD-7", product_id=second.product_id, actor="shop")
+    selected = [str(r.pk) for r in Reservation.objects.filter(order_id="ORD-7")]
+    client = client_for(manager)
+
+    response = client.post(RESERVATION_LIST, {"action": "release_selected", "_selected_action": selected})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Release 1 active reservation?" in html
+    assert "1 of the selected are not active and stay as they are." in html
+    assert f"<td>ORD-7</td><td>{first.product_id}</td>" in html
+    assert sorted(re.findall(r'name="_selected_action" value="(\d+)"', html)) == sorted(selected)
+    assert 'name="post" value="yes"' in html
+    assert Reservation.objects.filter(status="active").count() == 1  # nothing released yet
+
+
 def test_release_action_goes_through_the_service(client_for, manager, ordered):
     first, _ = ordered
     held = Reservation.objects.filter(order_id="ORD-7")
     client = client_for(manager)
 
     response = client.post(
-        RESERVATION_LIST, {"action": "release_selected", "_selected_action": [r.pk for r in held]}, follow=True
+        RESERVATION_LIST,
+        {"action": "release_selected", "_selected_action": [r.pk for r in held], "post": "yes"},
+        follow=True,
     )
 
     assert "Released 2 reservation(s); 0 were not active." in response.content.decode()
@@ -101,7 +122,9 @@ def test_staff_without_the_permission_cannot_release(client_for, staff, ordered)
     client = client_for(staff)
     assert "release_selected" not in client.get(RESERVATION_LIST).content.decode()
     held = Reservation.objects.filter(order_id="ORD-7")
-    client.post(RESERVATION_LIST, {"action": "release_selected", "_selected_action": [r.pk for r in held]})
+    client.post(
+        RESERVATION_LIST, {"action": "release_selected", "_selected_action": [r.pk for r in held], "post": "yes"}
+    )
     assert set(held.values_list("status", flat=True)) == {"active"}
 
 

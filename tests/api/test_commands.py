@@ -49,14 +49,14 @@ def test_order_service_is_the_internal_role(capsys):
     assert ApiClient.objects.get().role == "internal"
 
 
-@pytest.mark.usefixtures("statement_path")
+@pytest.mark.usefixtures("store")
 def test_a_deactivated_client_is_refused(capsys):
     token = create(capsys, "order-app", "--role", "internal")
     ApiClient.objects.update(is_active=False)
     assert token_client(token).post(f"{API}/inventory/cleanup-expired").status_code == 401
 
 
-@pytest.mark.usefixtures("statement_path")
+@pytest.mark.usefixtures("store")
 def test_a_client_of_a_deactivated_user_or_an_unknown_token_is_refused(capsys):
     token = create(capsys, "order-app", "--role", "internal")
     assert token_client(token + "x").post(f"{API}/inventory/cleanup-expired").status_code == 401
@@ -64,7 +64,7 @@ def test_a_client_of_a_deactivated_user_or_an_unknown_token_is_refused(capsys):
     assert token_client(token).post(f"{API}/inventory/cleanup-expired").status_code == 401
 
 
-@pytest.mark.usefixtures("statement_path")
+@pytest.mark.usefixtures("store")
 def test_the_token_is_looked_up_by_its_hash_without_ordering(capsys):
     token = create(capsys, "order-app", "--role", "internal")
     with CaptureQueriesContext(connection) as queries:
@@ -73,7 +73,7 @@ def test_the_token_is_looked_up_by_its_hash_without_ordering(capsys):
     assert "ORDER BY" not in lookup.upper()
 
 
-@pytest.mark.usefixtures("statement_path")
+@pytest.mark.usefixtures("store")
 def test_a_good_token_acts_as_its_client_and_user(capsys):
     token = create(capsys, "order-app", "--role", "internal")
     client = ApiClient.objects.get()

@@ -322,3 +322,40 @@ def test_the_browsable_api_renders_for_staff(staff, product, path):
     response = staff.get(f"{API}{path}", HTTP_ACCEPT="text/html")
     assert response.status_code in (200, 404, 405)
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_product_created_with_a_sku_and_a_name_carries_them(staff):
+    body = {"product_id": 77, "sku": "EAN-4006381333931", "name": "Stabilo pen, blue"}
+    response = staff.post(f"{API}/inventory", body, format="json")
+    assert response.status_code == 201
+    record = response.json()
+    assert set(record) == RECORD_FIELDS | {"sku", "name"}
+    assert (record["sku"], record["name"]) == ("EAN-4006381333931", "Stabilo pen, blue")
+    assert staff.get(f"{API}/inventory/product/77").json()["sku"] == "EAN-4006381333931"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"sku": "has space"}, "sku"),
+        ({"sku": "x" * 65}, "sku"),
+        ({"sku": 12}, "sku"),
+        ({"name": "tab\tinside"}, "name"),
+        ({"name": "n" * 201}, "name"),
+        ({"name": "nul\u0000"}, "name"),
+    ],
+)
+def test_a_malformed_sku_or_name_is_refused(staff, body, field):
+    response = staff.post(f"{API}/inventory", {"product_id": 78, **body}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["details"]
+    assert not Inventory.objects.filter(product_id=78).exists()
+
+
+def test_a_sku_belongs_to_one_product(staff):
+    assert staff.post(f"{API}/inventory", {"product_id": 79, "sku": "SKU-1"}, format="json").status_code == 201
+    response = staff.post(f"{API}/inventory", {"product_id": 80, "sku": "SKU-1"}, format="json")
+    assert response.status_code == 409
+    assert error_code(response) == "already_exists"
+    assert response.json()["error"]["details"] == {"sku": "SKU-1"}
+    assert not Inventory.objects.filter(product_id=80).exists()

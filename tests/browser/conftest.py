@@ -1,7 +1,8 @@
 """Headless Chromium (Debian's, /usr/bin/chromium) driven by Playwright against a live server.
 
 Playwright's own browser download is never used: `.ci/run` installs the `chromium`
-package. Screenshots of each step go to artifacts/screenshots/ (git-ignored).
+package. Screenshots of each step go to var/screenshots/ (git-ignored), at the 1366 x 768
+of a warehouse office's laptop.
 """
 
 import os
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+VIEWPORT = {"width": 1366, "height": 768}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -45,8 +47,14 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def browser_locale() -> str:
+    """The browser's language (its Accept-Language); a test overrides it to see another language."""
+    return "en-US"
+
+
+@pytest.fixture
+def page(browser, browser_locale):
+    context = browser.new_context(viewport=VIEWPORT, locale=browser_locale)
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
@@ -59,7 +67,7 @@ def screenshot(page, request):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(step: str) -> Path:
-        path = SCREENSHOTS / f"{request.node.name}-{step}.png"
+        path = SCREENSHOTS / f"{request.node.originalname}-{step}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 

@@ -8,7 +8,7 @@ from inventory.models import Inventory, InventoryLog, Reservation
 from tests.inventory.helpers import assert_invariants, stock_of
 from tests.inventory.test_services_reserve import make_overdue, reserve
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("statement_path")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("store")]
 
 
 def cleanup(*arguments: str) -> str:

@@ -15,7 +15,7 @@ from inventory.models import InventoryLog, Reservation
 from tests.inventory.helpers import assert_invariants, stock_of
 from tests.inventory.test_services_reserve import make_overdue, reserve
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.usefixtures("store")]
 
 # PostgreSQL allows 100 connections here, shared with other suites.
 THREADS = 32

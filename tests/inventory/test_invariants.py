@@ -123,6 +123,7 @@ class StockMachine(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 @pytest.mark.slow
+@pytest.mark.usefixtures("store")
 def test_stock_operations_keep_the_contract_invariants():
     first_example = next(_example_ids)
     run_state_machine_as_test(StockMachine, settings=settings(stateful_step_count=25))

@@ -1,6 +1,6 @@
 import pytest
 
-from inventory import services
+from inventory import selectors, services
 from inventory.exceptions import (
     InvalidInput,
     ReservationExpired,
@@ -11,7 +11,7 @@ from inventory.models import InventoryLog, Reservation
 from tests.inventory.helpers import assert_invariants, last_entry, stock_of
 from tests.inventory.test_services_reserve import make_overdue, reserve
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("statement_path")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("store")]
 
 
 def release(order_id, **kwargs):
@@ -192,7 +192,7 @@ class TestExpiry:
         fresh = reserve("FRESH", (first.product_id, 2))
         make_overdue(*holds)
 
-        assert services.count_overdue_reservations() == 6
+        assert selectors.count_overdue_reservations() == 6
         assert services.expire_overdue_reservations(batch_size=4) == 6
         assert services.expire_overdue_reservations() == 0
 

@@ -11,7 +11,7 @@ from inventory.models import InventoryLog, Reservation
 from inventory.services import ReservationLine
 from tests.inventory.helpers import assert_invariants, last_entry, stock_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("statement_path")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("store")]
 
 
 def reserve(order_id, *lines, actor="order-app", **kwargs):
@@ -248,27 +248,27 @@ class TestReserveQueryCount:
         # The savepoints stand in for BEGIN/COMMIT inside the test's transaction.
         return sum(not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT")) for query in queries)
 
-    def test_costs_a_constant_number_of_queries_per_line(self, make_item, statement_path):
+    def test_costs_a_constant_number_of_queries_per_line(self, make_item, store):
         items = [make_item() for _ in range(5)]
 
         one = self.count_queries([(items[0].product_id, 1)])
         two = self.count_queries([(i.product_id, 1) for i in items[1:3]])
         three = self.count_queries([(i.product_id, 1) for i in items[2:5]])
 
-        if statement_path == "postgresql statements":
+        if store == "postgresql":
             assert one == two == three == 1
         else:
             assert two - one == three - two == 1
             assert one == 6  # existing lines, update, clock, inserts of holds and entries, read back
 
-    def test_a_sold_out_answer_is_one_query(self, make_item, statement_path):
+    def test_a_sold_out_answer_is_one_query(self, make_item, store):
         item = make_item(available_stock=0)
         with CaptureQueriesContext(connection) as queries, pytest.raises(InsufficientStock):
             reserve("SOLD-OUT", (item.product_id, 1))
         statements = [
             query["sql"] for query in queries if not query["sql"].startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
         ]
-        if statement_path == "postgresql statements":
+        if store == "postgresql":
             assert len(statements) == 1
         else:
             assert len(statements) == 3  # existing lines, update, the explanation

@@ -12,7 +12,7 @@ from inventory.models import InventoryLog, Reservation
 from tests.inventory.helpers import assert_invariants
 from tests.inventory.test_services_reserve import make_overdue, reserve
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.usefixtures("store")]
 
 HOLDS_PER_PRODUCT = 30
 

@@ -11,13 +11,10 @@ from inventory.api.fields import (
     is_json_int_in,
     is_order_id_text,
     product_id_field,
+    quantity_field,
     utc_iso,
 )
 from inventory.models import Reservation, ReservationStatus
-
-
-def quantity_field(**kwargs) -> StrictIntegerField:
-    return StrictIntegerField(min_value=1, max_value=limits.MAX_QUANTITY, **kwargs)
 
 
 def ttl_field() -> StrictIntegerField:

@@ -4,37 +4,82 @@ Input serializers only validate: they never save. The views hand their
 `validated_data` to one service call and render what it returns.
 """
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from inventory import limits
 from inventory.api.errors import ERROR_CODES
 from inventory.api.fields import (
+    ProductNameField,
+    SkuField,
     StrictIntegerField,
     UTCDateTimeField,
     is_json_int_in,
     product_id_field,
+    quantity_field,
+    version_field,
 )
 from inventory.models import Inventory, InventoryLog, LogOperation
+from inventory.parsing import has_nul
 
-
-def quantity_field(**kwargs) -> StrictIntegerField:
-    return StrictIntegerField(min_value=1, max_value=limits.MAX_QUANTITY, **kwargs)
-
-
-# Text fields: no NUL character (PostgreSQL cannot store one).
+# The rules as the OpenAPI document states them, for clients and the schema tests; the
+# server never runs them. No NUL; a reason also has a character other than whitespace,
+# stated so that a backtracking engine reads each character once: the leading
+# whitespace and the first other character are disjoint classes (the pattern published
+# before, `^[^\u0000]*[^\s\u0000][^\u0000]*$`, says the same in quadratic time).
 NO_NUL_PATTERN = r"^[^\u0000]*$"
+REASON_PATTERN = r"^\s*[^\s\u0000][^\u0000]*$"
 
 
-def text_field(max_length: int) -> serializers.RegexField:
-    return serializers.RegexField(
-        NO_NUL_PATTERN, required=False, allow_blank=True, max_length=max_length, default="", trim_whitespace=False
-    )
+class PlainTextField(serializers.CharField):
+    """Free text with no NUL character (PostgreSQL cannot store one), checked in linear time.
+
+    DRF runs every validator of a field even when one has already failed, so a
+    pattern here would still read a 1 MiB value that is too long. This field checks
+    the length first and stops there; the other checks are string methods. The
+    messages are those of the RegexFields it replaces, word for word.
+    """
+
+    default_error_messages = {"invalid": "This value does not match the required pattern."}
+
+    def __init__(self, *, require_text: bool = False, **kwargs):
+        # Whether the value needs a character other than whitespace (a reason does).
+        self.require_text = require_text
+        self.schema_pattern = REASON_PATTERN if require_text else NO_NUL_PATTERN
+        super().__init__(**kwargs)
+
+    def run_validators(self, value: str) -> None:
+        if len(value) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        errors = []
+        try:
+            super().run_validators(value)  # NUL and surrogates, each a linear scan
+        except serializers.ValidationError as error:
+            errors.extend(error.detail)
+        if has_nul(value) or (self.require_text and not value.strip()):
+            errors.append(self.error_messages["invalid"])
+        if errors:
+            raise serializers.ValidationError(errors)
 
 
-def reason_field() -> serializers.RegexField:
-    return serializers.RegexField(
-        r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+class PlainTextFieldSchema(OpenApiSerializerFieldExtension):
+    """A PlainTextField in the OpenAPI document: a string field with its `pattern`."""
+
+    target_class = PlainTextField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "pattern": self.target.schema_pattern}
+
+
+def text_field(max_length: int) -> PlainTextField:
+    return PlainTextField(required=False, allow_blank=True, max_length=max_length, default="", trim_whitespace=False)
+
+
+def reason_field() -> PlainTextField:
+    return PlainTextField(
+        require_text=True,
         max_length=limits.MAX_REASON_LENGTH,
         help_text="Required: why the stock is corrected.",
         error_messages={"invalid": "A reason is required."},
@@ -61,24 +106,28 @@ class ErrorSerializer(serializers.Serializer):
 # --- records --------------------------------------------------------------------------
 
 
+# Fields of the record that only products with a name carry: an older client's answers
+# (products created without them) stay exactly the contract's.
+_NAMED_FIELDS = ("sku", "name")
+
+
 class InventorySerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(read_only=True, required=False, help_text="Only present when the product has one.")
+    name = serializers.CharField(read_only=True, required=False, help_text="Only present when the product has one.")
     is_low_stock = serializers.BooleanField(read_only=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
+    def to_representation(self, instance) -> dict:
+        record = super().to_representation(instance)
+        for field in _NAMED_FIELDS:
+            if not record[field]:
+                del record[field]
+        return record
+
     class Meta:
         model = Inventory
-        fields = [
-            "product_id",
-            "available_stock",
-            "reserved_stock",
-            "total_stock",
-            "low_stock_threshold",
-            "is_low_stock",
-            "version",
-            "created_at",
-            "updated_at",
-        ]
+        fields = list(Inventory.RECORD_FIELDS)
         read_only_fields = fields
 
 
@@ -157,8 +206,12 @@ class BatchCheckSerializer(serializers.Serializer):
 
 class CreateInventoryInputSerializer(serializers.Serializer):
     product_id = product_id_field()
+    sku = SkuField()
+    name = ProductNameField()
     available_stock = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY, required=False, default=0)
-    low_stock_threshold = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY, required=False, default=10)
+    low_stock_threshold = StrictIntegerField(
+        min_value=0, max_value=limits.MAX_QUANTITY, required=False, default=limits.DEFAULT_LOW_STOCK_THRESHOLD
+    )
 
 
 class RestockInputSerializer(serializers.Serializer):
@@ -184,7 +237,7 @@ class AdjustInputSerializer(serializers.Serializer):
     )
     reason = reason_field()
     reference = text_field(limits.MAX_REFERENCE_LENGTH)
-    expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    expected_version = version_field()
 
     def validate(self, attrs):
         if ("delta" in attrs) == ("available_stock" in attrs):
@@ -201,7 +254,7 @@ class AdjustByDeltaSerializer(serializers.Serializer):
     )
     reason = reason_field()
     reference = text_field(limits.MAX_REFERENCE_LENGTH)
-    expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    expected_version = version_field()
 
 
 @extend_schema_serializer(component_name="AdjustToCount")
@@ -210,9 +263,9 @@ class AdjustToCountSerializer(serializers.Serializer):
     available_stock = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY, help_text="The counted figure.")
     reason = reason_field()
     reference = text_field(limits.MAX_REFERENCE_LENGTH)
-    expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    expected_version = version_field()
 
 
 class ThresholdInputSerializer(serializers.Serializer):
     low_stock_threshold = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY)
-    expected_version = StrictIntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    expected_version = version_field()

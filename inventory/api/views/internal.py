@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inventory import services
-from inventory.api.authentication import actor_of
+from inventory.api.authentication import actor_of, api_client_of
 from inventory.api.filters import ReservationFilter
 from inventory.api.permissions import InternalClientOrStaffAction, IsInternalClient
 from inventory.api.schema import INSUFFICIENT_STOCK_EXAMPLE, LIST, PROTECTED, WITH_BODY, errors
@@ -83,6 +83,7 @@ class OrderReservationViewSet(ApiViewSet):
             lines=[services.ReservationLine(line["product_id"], line["quantity"]) for line in data["lines"]],
             ttl_seconds=data["ttl_seconds"],
             actor=actor_of(request),
+            client_id=request.auth.pk,
         )
         return _answer(result.order_id, result.reservations, status.HTTP_201_CREATED if result.created else 200)
 
@@ -102,7 +103,7 @@ class OrderReservationViewSet(ApiViewSet):
     @action(detail=False, methods=["post"])
     def release(self, request):
         data = well_formed_order_line(request.data) or self.validated(OrderLineInputSerializer)
-        reservations = services.release_reservations(**data, actor=actor_of(request))
+        reservations = services.release_reservations(**data, actor=actor_of(request), client_id=request.auth.pk)
         return _answer(data["order_id"], reservations)
 
     @extend_schema(
@@ -122,7 +123,7 @@ class OrderReservationViewSet(ApiViewSet):
     @action(detail=False, methods=["post"])
     def deduct(self, request):
         data = well_formed_order_line(request.data) or self.validated(OrderLineInputSerializer)
-        reservations = services.deduct_reservations(**data, actor=actor_of(request))
+        reservations = services.deduct_reservations(**data, actor=actor_of(request), client_id=request.auth.pk)
         return _answer(data["order_id"], reservations)
 
     @extend_schema(
@@ -153,4 +154,9 @@ class ReservationListViewSet(ApiViewSet):
         return Reservation.objects.order_by("-created_at", "-id")
 
     def list(self, request):
-        return self.paginated(self.filter_queryset(self.get_queryset()), ReservationSerializer)
+        reservations = self.filter_queryset(self.get_queryset())
+        client = api_client_of(request)
+        if client is not None and client.is_internal:
+            # An internal client sees its own orders only; staff see every order.
+            reservations = reservations.filter(client=client)
+        return self.paginated(reservations, ReservationSerializer)

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from inventory import limits, services
+from inventory import limits, selectors, services
 from inventory.exceptions import InvalidInput
+from inventory.management.progress import add_quiet_argument, progress_bar
 
 
 class Command(BaseCommand):
@@ -19,14 +19,14 @@ class Command(BaseCommand):
             default=limits.DEFAULT_EXPIRY_BATCH_SIZE,
             help=f"reservations per transaction (default {limits.DEFAULT_EXPIRY_BATCH_SIZE})",
         )
+        add_quiet_argument(parser)
 
-    def handle(self, *args, dry_run=False, batch_size=limits.DEFAULT_EXPIRY_BATCH_SIZE, **options):
-        overdue = services.count_overdue_reservations()
+    def handle(self, *args, dry_run=False, batch_size=limits.DEFAULT_EXPIRY_BATCH_SIZE, quiet=False, **options):
+        overdue = selectors.count_overdue_reservations()
         if dry_run:
             self.stdout.write(f"Would expire {overdue} overdue reservation(s).")
             return
-        # disable=None: tqdm draws the bar only when stderr is a terminal.
-        with tqdm(total=overdue, unit=" reservations", disable=None) as progress:
+        with progress_bar(total=overdue, unit=" reservations", quiet=quiet) as progress:
             try:
                 expired = services.expire_overdue_reservations(batch_size=batch_size, on_batch=progress.update)
             except InvalidInput as error:

@@ -27,11 +27,10 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
-from inventory import services
+from inventory import selectors, services
 from inventory.exceptions import AlreadyExists
-from inventory.models import Inventory
+from inventory.management.progress import QUIET_HELP, progress_bar, quiet_stock_log, stderr_is_terminal
 from orders_integration.client import (
     InsufficientStock,
     InventoryAPIError,
@@ -160,7 +159,8 @@ class Command(BaseCommand):
         parser.add_argument("--first-product", type=int, default=1_000_001, help="product_id of the first product")
         parser.add_argument("--stock", type=int, default=500, help="units of each product that is created")
         parser.add_argument("--abandon-ttl", type=int, default=2, help="seconds an abandoned order holds stock")
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        # --no-progress is the older spelling of --quiet.
+        parser.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true", help=QUIET_HELP)
 
     def handle(self, *args, **options):
         if not options["token"]:
@@ -172,7 +172,8 @@ class Command(BaseCommand):
         product_ids = list(range(options["first_product"], options["first_product"] + options["products"]))
         tally = Tally()
         with InventoryClient(options["base_url"], options["token"], max_connections=options["concurrency"]) as client:
-            shares_database = self._prepare_products(client, product_ids, options["stock"])
+            with quiet_stock_log(stderr_is_terminal()):  # its `create` lines would scroll past on a terminal
+                shares_database = self._prepare_products(client, product_ids, options["stock"])
             started = time.perf_counter()
             self._run_orders(client, tally, product_ids, seed, options)
             elapsed = time.perf_counter() - started
@@ -190,7 +191,8 @@ class Command(BaseCommand):
                 created += 1
             except AlreadyExists:
                 pass
-        local = dict(Inventory.objects.filter(product_id__in=product_ids).values_list("product_id", "available_stock"))
+        checked = selectors.check_products(lines=[(product_id, 1) for product_id in product_ids])["items"]
+        local = {item["product_id"]: item["available_stock"] for item in checked if item["found"]}
         remote = {}
         for start in range(0, len(product_ids), BATCH_CHECK_LIMIT):
             chunk = product_ids[start : start + BATCH_CHECK_LIMIT]
@@ -210,7 +212,7 @@ class Command(BaseCommand):
         run_id = secrets.token_hex(3)
         with (
             ThreadPoolExecutor(max_workers=options["concurrency"]) as pool,
-            tqdm(total=options["orders"], unit="order", disable=options["no_progress"]) as progress,
+            progress_bar(total=options["orders"], unit="order", quiet=options["quiet"]) as progress,
         ):
             futures = [
                 # Each order's generator depends on the seed and its number only, not on thread timing.

@@ -1,0 +1,132 @@
+"""How the screens show things: figures with thousands separators, products by id, SKU and name, badges.
+
+Column headers are translated here rather than on the model fields: a field's verbose_name is
+part of its migration state, while these labels are the screens' own wording.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from inventory.exceptions import InventoryError, SkuInUse
+from inventory.models import Inventory
+from inventory.templatetags.back_office import WHEN_FORMAT, grouped, product_label
+
+PRODUCT_LABEL = _("product")
+NOTHING = "\N{EN DASH}"  # what an empty figure or date shows
+
+
+def column(field: str, label, *, sortable: bool = True) -> Callable:
+    """A list column showing a model field as it is, under a translated header."""
+
+    @admin.display(description=label, ordering=field if sortable else None)
+    def show(row) -> object:
+        value = getattr(row, field)
+        return NOTHING if value is None else value  # an item's page would print "None"
+
+    show.__name__ = field  # the cell's class, field-<name>, stays what CSS and tests know
+    return show
+
+
+def titled(filter_class: type[admin.FieldListFilter], title) -> type[admin.FieldListFilter]:
+    """A field's list filter under a translated title (Django would take the field's verbose_name)."""
+
+    class TitledFilter(filter_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledFilter
+
+
+def figure(value: int | None) -> SafeString | str:
+    """A count as the person's locale writes it, grouped in thousands; CSS right-aligns `.num`."""
+    if value is None:
+        return NOTHING
+    return format_html('<span class="num">{}</span>', grouped(value))
+
+
+def when(moment: datetime | None) -> str:
+    """A date and time as every screen writes it, in the server's time zone."""
+    if moment is None:
+        return NOTHING
+    return date_format(timezone.localtime(moment), WHEN_FORMAT)
+
+
+def change(before: int, after: int) -> SafeString:
+    """A figure's move in one log entry, "5 → 17"."""
+    return format_html('<span class="num">{} → {}</span>', grouped(before), grouped(after))
+
+
+def item_url(item: Inventory) -> str:
+    return reverse("admin:inventory_inventory_change", args=[item.pk])
+
+
+def product_url(product_id: int) -> str:
+    """The item page by product id (it redirects to the item), for screens that know only the id."""
+    return reverse("admin:inventory_inventory_product", args=[product_id])
+
+
+def item_link(item: Inventory) -> SafeString:
+    """The product id, linking to its item."""
+    return format_html('<a href="{}">{}</a>', item_url(item), item.product_id)
+
+
+def product_link(item: Inventory) -> SafeString:
+    """The product id linking to its item, then its SKU and name when it has them."""
+    label = product_label(item)
+    if not label:
+        return item_link(item)
+    return format_html('{} <span class="product-label" title="{}">{}</span>', item_link(item), label, label)
+
+
+# The services' refusals a person can meet on the back office's forms, in their language.
+# (The API's bodies keep the contract's English messages.)
+DOMAIN_MESSAGES = {
+    "stock_would_go_negative": _("Adjusting product %(product_id)s by %(delta)s would leave %(after)s available."),
+    "product_not_found": _("No inventory record for product %(product_id)s."),
+    "already_exists": _("An inventory record for product %(product_id)s exists already."),
+}
+SKU_IN_USE = _("Another product has the SKU %(sku)s.")
+
+
+def domain_message(error: InventoryError) -> str:
+    """A service's refusal as the screens say it; the service's own message when there is no translation."""
+    template = SKU_IN_USE if isinstance(error, SkuInUse) else DOMAIN_MESSAGES.get(error.code)
+    values = dict(error.details)
+    if "available_stock" in values and "delta" in values:
+        values["after"] = values["available_stock"] + values["delta"]
+    try:
+        return template % values if template is not None else error.message
+    except (KeyError, TypeError, ValueError):
+        return error.message
+
+
+def yes_or_nothing(value: bool) -> str:
+    """A flag as a word (Django's boolean icons say "True" and "False" in English only)."""
+    return _("yes") if value else NOTHING
+
+
+def stock_badge(item: Inventory) -> SafeString:
+    if not item.in_stock:
+        return format_html('<span class="stock-badge stock-out">{}</span>', _("Out of stock"))
+    if item.is_low_stock:
+        return format_html('<span class="stock-badge stock-low">{}</span>', _("Low stock"))
+    return format_html('<span class="stock-badge stock-ok">{}</span>', _("In stock"))
+
+
+class ProductColumn:
+    """A list's "product" column for rows with a `product` (the log, the reservations): id, SKU, name."""
+
+    list_select_related = ("product",)
+
+    @admin.display(description=PRODUCT_LABEL, ordering="product_id")
+    def product_column(self, row) -> SafeString:
+        return product_link(row.product)

@@ -1,0 +1,64 @@
+"""The ledger entries of the changes a store has just made, in the same transaction.
+
+`write_entries` walks back from each row's new counters (which the transaction that
+changed the row knows, holding it locked): each entry's before-values are its
+after-values less its own deltas. `announce` writes one JSON line per entry to the
+`inventory.stock` logger once the transaction commits.
+"""
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+
+from django.db import connection, transaction
+
+from inventory.models import InventoryLog
+from inventory.services.store.types import Counters, Movement
+
+stock_logger = logging.getLogger("inventory.stock")
+
+# The fields of an entry that its JSON log line carries, under their log names.
+_LOG_LINE_FIELDS = {field: "log_id" if field == "id" else field for field in InventoryLog.ENTRY_FIELDS}
+del _LOG_LINE_FIELDS["created_at"]
+
+
+def write_entries(movements: Sequence[Movement], *, actor: str, after: Mapping[int, Counters]) -> None:
+    """Insert the entries of `movements`, applied in this order and leaving the rows at `after`."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("The ledger must be written in the transaction that changed the stock.")
+    state = dict(after)
+    entries = []
+    for movement in reversed(movements):
+        available_after, reserved_after = state[movement.product_id]
+        available_before = available_after - movement.available_delta
+        reserved_before = reserved_after - movement.reserved_delta
+        state[movement.product_id] = (available_before, reserved_before)
+        entries.append(
+            InventoryLog(
+                product_id=movement.product_id,
+                operation=movement.operation,
+                quantity=movement.quantity,
+                available_before=available_before,
+                available_after=available_after,
+                reserved_before=reserved_before,
+                reserved_after=reserved_after,
+                order_id=movement.order_id,
+                actor=actor,
+                reason=movement.reason,
+                reference=movement.reference,
+            )
+        )
+    entries.reverse()
+    InventoryLog.objects.bulk_create(entries)
+    announce(entries)
+
+
+def announce(entries: Sequence[InventoryLog]) -> None:
+    """Write the JSON lines of these ledger entries once their transaction commits."""
+    transaction.on_commit(lambda: _emit_log_lines(entries))
+
+
+def _emit_log_lines(entries: Iterable[InventoryLog]) -> None:
+    for entry in entries:
+        stock_logger.info(
+            "stock_change", extra={name: getattr(entry, field) for field, name in _LOG_LINE_FIELDS.items()}
+        )

@@ -1,0 +1,331 @@
+"""The PostgreSQL store: the hot paths as single statements, the rest inherited from the ORM store.
+
+The statements live in `sql/*.sql`. They are composed once per process: table and
+column names from the models' `_meta`; the counters' SET list and guard compiled
+from the very expressions the ORM store uses (`counters.py`), so the low-stock
+timestamp and the guard are written once; the stock rows a line may take compiled
+from `allocation.stock_rows`; every INSERT's column list from the model; statuses
+and every other value bound as parameters. Rows come back by column name and are
+decoded into model instances by field, never by position.
+
+Each statement applies whole or not at all, so a single-line reserve needs no
+transaction; several lines run in a savepoint that is rolled back unless every line
+was taken. The statements are prepared once per connection (inventory/db.py).
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+from django.db import connection, models, transaction
+from django.db.models import Q
+from django.db.models.sql import Query, UpdateQuery
+
+from inventory import db
+from inventory.models import Inventory, InventoryLog, Reservation
+from inventory.models.ledger import SYSTEM_ACTOR
+from inventory.services import allocation
+from inventory.services.store import counters
+from inventory.services.store.ledger import announce
+from inventory.services.store.orm import EXPIRY, OrmStore, _NotEveryLineTaken
+from inventory.services.store.types import Counters, Deltas, Ending, LineOutcome
+
+_SQL_DIR = Path(__file__).with_name("sql")
+_INVENTORY = Inventory._meta.db_table
+Status = Reservation.Status
+
+
+class PostgreSQLStore(OrmStore):
+    name = "postgresql"
+
+    def take(
+        self, *, order_id: str, lines: Sequence[tuple[int, int]], actor: str, ttl: timedelta, client_id: int | None
+    ) -> list[LineOutcome]:
+        owned = client_id is not None
+        params = {
+            "client_id": client_id,
+            "product_ids": [product_id for product_id, _ in lines],
+            "quantities": [quantity for _, quantity in lines],
+            "order_id": order_id,
+            "actor": actor,
+            "ttl": ttl,
+            "operation": InventoryLog.Operation.RESERVE,
+            "active": Status.ACTIVE,
+        }
+        if len(lines) == 1 and not connection.in_atomic_block:
+            rows = db.fetch_rows(_reserve_sql(lock_first=False, owned=owned), params)
+        else:
+            try:
+                # A savepoint inside a caller's transaction, so a failed statement spoils nothing of it.
+                with transaction.atomic():
+                    rows = db.fetch_rows(_reserve_sql(lock_first=len(lines) > 1, owned=owned), params)
+                    if any(_is_short(row) for row in rows):
+                        raise _NotEveryLineTaken
+            except _NotEveryLineTaken:
+                return [_line_outcome(row, taken=False) for row in rows]
+        announce([db.instance_from_row(InventoryLog, "logged", row) for row in rows if row["held__id"] is not None])
+        return [_line_outcome(row, taken=row["held__id"] is not None) for row in rows]
+
+    def settle(
+        self, *, order_id: str, product_id: int | None, ending: Ending, actor: str, client_id: int | None
+    ) -> list[Reservation] | None:
+        params = {
+            "client_id": client_id,
+            "order_id": order_id,
+            "product_id": product_id,
+            "new_status": ending.status,
+            "operation": ending.operation,
+            "to_available": int(ending.to_available),
+            "refuse_overdue": ending.refuse_overdue,
+            "actor": actor,
+            "active": Status.ACTIVE,
+        }
+        rows = db.fetch_rows(_settle_sql(one_product=product_id is not None, owned=client_id is not None), params)
+        if not rows:
+            return None
+        announce([db.instance_from_row(InventoryLog, "logged", row) for row in rows])
+        return [db.instance_from_row(Reservation, "ended", row) for row in rows]
+
+    def expire_batch(self, *, product_ids: Sequence[int] | None, batch_size: int) -> int:
+        params = {
+            "product_ids": list(product_ids or ()),
+            "batch_size": batch_size,
+            "operation": EXPIRY.operation,
+            "actor": SYSTEM_ACTOR,
+            "active": Status.ACTIVE,
+            "expired": EXPIRY.status,
+        }
+        rows = db.fetch_rows(_expire_sql(filtered=product_ids is not None), params)
+        announce([db.instance_from_row(InventoryLog, "logged", row) for row in rows if row["logged__id"] is not None])
+        return rows[0]["batch_count"]
+
+    def move_many(self, deltas: Mapping[int, Deltas]) -> dict[int, Counters]:
+        if not deltas:
+            return {}
+        product_ids = sorted(deltas)
+        params = {
+            "product_ids": product_ids,
+            "available_deltas": [deltas[product_id][0] for product_id in product_ids],
+            "reserved_deltas": [deltas[product_id][1] for product_id in product_ids],
+        }
+        rows = db.fetch_rows(_move_many_sql(), params)
+        return {row["product_id"]: (row["available_stock"], row["reserved_stock"]) for row in rows}
+
+
+def _is_short(row: dict) -> bool:
+    return row["held__id"] is None and not row["known"]
+
+
+def _line_outcome(row: dict, *, taken: bool) -> LineOutcome:
+    return LineOutcome(
+        product_id=row["line_product_id"],
+        quantity=row["line_quantity"],
+        short=_is_short(row),
+        reservation=db.instance_from_row(Reservation, "held", row) if taken else None,
+        available=row["available"],
+        has_overdue_holds=row["has_overdue_holds"],
+        has_reservation_already=row["known"],
+    )
+
+
+# --- Composing the statements ---------------------------------------------------
+
+
+@cache
+def _reserve_sql(*, lock_first: bool, owned: bool) -> str:
+    taken = {
+        "available_delta": counters.sql_term("-line.quantity"),
+        "reserved_delta": counters.sql_term("line.quantity"),
+    }
+    candidates = allocation.stock_rows(counters.sql_term("SELECT product_id FROM line")).values("id", "product_id")
+    return _statement(
+        "reserve.sql",
+        of_another_client="AND client_id IS DISTINCT FROM %(client_id)s" if owned else "AND false",
+        materialized="MATERIALIZED" if lock_first else "",
+        candidates=_compiled(*candidates.query.sql_with_params()),
+        for_update=" FOR UPDATE" if lock_first else "",
+        take_changes=_set_list(counters.changes(**taken)),
+        take_guard=_where(counters.guard(**taken)),
+        hold_insert=_insert_select(
+            Reservation,
+            "taken",
+            product="product_id",
+            client="%(client_id)s",
+            order_id="%(order_id)s",
+            quantity="quantity",
+            status="%(active)s",
+            reacquired="false",
+            expires_at="statement_timestamp() + %(ttl)s",
+            created_at="statement_timestamp()",
+            updated_at="statement_timestamp()",
+        ),
+        log_insert=_log_insert(
+            "taken",
+            available_delta="-quantity",
+            reserved_delta="quantity",
+            order_id="%(order_id)s",
+        ),
+        held_fields=db.prefixed_columns(Reservation, "held"),
+        logged_fields=db.prefixed_columns(InventoryLog, "logged"),
+    )
+
+
+def _unheld_sql(ended: str, to_available: str) -> str:
+    moved = {
+        "available_delta": counters.sql_term(f"{to_available} * {ended}.quantity"),
+        "reserved_delta": counters.sql_term(f"-{ended}.quantity"),
+    }
+    return _statement("unheld.sql", ended=ended, unhold_changes=_set_list(counters.changes(**moved)))
+
+
+@cache
+def _settle_sql(*, one_product: bool, owned: bool) -> str:
+    return _statement(
+        "settle.sql",
+        of_product="AND product_id = %(product_id)s" if one_product else "",
+        of_client="AND client_id = %(client_id)s" if owned else "",
+        ended_columns=_columns(Reservation, "hold"),
+        unheld=_unheld_sql("ended", "%(to_available)s"),
+        log_insert=_log_insert(
+            "moved",
+            available_delta="%(to_available)s * quantity",
+            reserved_delta="-quantity",
+            order_id="%(order_id)s",
+            order_by="product_id",
+        ),
+        ended_fields=db.prefixed_columns(Reservation, "ended"),
+        logged_fields=db.prefixed_columns(InventoryLog, "logged"),
+    )
+
+
+@cache
+def _expire_sql(*, filtered: bool) -> str:
+    return _statement(
+        "expire.sql",
+        of_products="AND product_id = ANY(%(product_ids)s::bigint[])" if filtered else "",
+        unheld=_unheld_sql("per_product", "1"),
+        log_insert=_log_insert(
+            "entry",
+            available_after="available_stock - later",
+            reserved_after="reserved_stock + later",
+            available_delta="quantity",
+            reserved_delta="-quantity",
+            order_id="order_id",
+            order_by="product_id, id",
+        ),
+        logged_fields=db.prefixed_columns(InventoryLog, "logged"),
+    )
+
+
+@cache
+def _move_many_sql() -> str:
+    change = {
+        "available_delta": counters.sql_term("change.available_delta"),
+        "reserved_delta": counters.sql_term("change.reserved_delta"),
+    }
+    return _statement(
+        "move_many.sql", many_changes=_set_list(counters.changes(**change)), many_guard=_where(counters.guard(**change))
+    )
+
+
+def _statement(name: str, **parts: str) -> str:
+    """An .sql file with its names and fragments filled in; its leading comment dropped."""
+    text = (_SQL_DIR / name).read_text()
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+    names = {
+        "inventory": _INVENTORY,
+        "reservation": Reservation._meta.db_table,
+        "lock_order": ", ".join(Inventory._meta.get_field(field).column for field in allocation.LOCK_ORDER),
+    }
+    return body.format(**names, **parts)
+
+
+def _log_insert(
+    source: str,
+    *,
+    available_delta: str,
+    reserved_delta: str,
+    order_id: str,
+    available_after: str = "available_stock",
+    reserved_after: str = "reserved_stock",
+    order_by: str = "",
+) -> str:
+    """The INSERT of one ledger entry per row of `source` (product_id, quantity and the row's
+    new counters); the before-values are the after-values less the entry's own deltas."""
+    return _insert_select(
+        InventoryLog,
+        source,
+        order_by=order_by,
+        product="product_id",
+        operation="%(operation)s",
+        quantity="quantity",
+        available_before=f"({available_after}) - ({available_delta})",
+        available_after=available_after,
+        reserved_before=f"({reserved_after}) - ({reserved_delta})",
+        reserved_after=reserved_after,
+        order_id=order_id,
+        actor="%(actor)s",
+        reason="''",
+        reference="''",
+    )
+
+
+def _insert_select(model: type[models.Model], source: str, *, order_by: str = "", **values: str) -> str:
+    """`INSERT INTO <model> (<columns>) SELECT <values> FROM <source> RETURNING <every column>`.
+
+    `values` names every concrete field but the key and those the database fills in.
+    """
+    fields = [field for field in model._meta.concrete_fields if field.name in values]
+    missing = [
+        field.name
+        for field in model._meta.concrete_fields
+        if field.name not in values and not field.primary_key and not field.has_db_default()
+    ]
+    unknown = set(values) - {field.name for field in fields}
+    if missing or unknown:
+        raise ValueError(f"An insert into {model.__name__} must name {missing} and not {sorted(unknown)}.")
+    order = f" ORDER BY {order_by}" if order_by else ""
+    columns = ", ".join(field.column for field in fields)
+    terms = ", ".join(values[field.name] for field in fields)
+    # Names from the model; the values are the statement's own terms and parameters.
+    returning = _columns(model)
+    return f"INSERT INTO {model._meta.db_table} ({columns}) SELECT {terms} FROM {source}{order} RETURNING {returning}"  # noqa: S608
+
+
+def _columns(model: type[models.Model], table: str = "") -> str:
+    prefix = f"{table}." if table else ""
+    return ", ".join(prefix + field.column for field in model._meta.concrete_fields)
+
+
+def _set_list(changes: dict) -> str:
+    """The SET list the ORM would write for `QuerySet.update(**changes)`, as SQL of the target table."""
+    query = UpdateQuery(Inventory)
+    query.add_update_values(changes)
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    prefix = f'UPDATE "{_INVENTORY}" SET '  # noqa: S608 (the model's table name)
+    if not sql.startswith(prefix):
+        raise ValueError(f"Unexpected UPDATE from the ORM: {sql[:80]}")
+    return _compiled(sql.removeprefix(prefix), params)
+
+
+def _where(condition: Q) -> str:
+    """The WHERE condition the ORM would write for `filter(condition)`."""
+    query = Query(Inventory)
+    where = query.build_where(condition)
+    compiler = query.get_compiler(connection=connection)
+    return _compiled(*where.as_sql(compiler, connection))
+
+
+def _compiled(sql: str, params: Sequence) -> str:
+    """Compiled ORM SQL with its parameters written in: the ORM's constants are ints (`version + 1`).
+
+    Only `%s` placeholders are the ORM's; `%(name)s` in an SQL term is the statement's own.
+    """
+    pieces = sql.split("%s")
+    if len(pieces) != len(params) + 1 or not all(isinstance(p, int) and not isinstance(p, bool) for p in params):
+        raise ValueError(f"Cannot write these parameters into SQL: {params!r}")
+    written = pieces[0]
+    for param, piece in zip(params, pieces[1:], strict=True):
+        written += str(int(param)) + piece
+    return written

@@ -1,0 +1,53 @@
+-- Reserve the lines of one order (PostgreSQLStore.take): one statement.
+-- Names in braces come from the models' _meta, values are bound parameters.
+-- Nothing is taken when the order has any of these lines already (`known`), or is
+-- another API client's (`foreign_order`): the service decides a repeat or a conflict.
+WITH line AS (
+    SELECT product_id, quantity, position
+    FROM unnest(%(product_ids)s::bigint[], %(quantities)s::bigint[]) WITH ORDINALITY
+        AS given(product_id, quantity, position)
+),
+known AS (
+    SELECT product_id FROM {reservation}
+    WHERE order_id = %(order_id)s AND product_id = ANY(%(product_ids)s::bigint[])
+),
+foreign_order AS (
+    SELECT 1 FROM {reservation} WHERE order_id = %(order_id)s {of_another_client} LIMIT 1
+),
+-- The stock rows the lines may take (services/allocation.py, compiled). Several are
+-- locked in lock order before any is changed: the UPDATE's join would lock them in
+-- whatever order its plan visits them.
+candidate AS {materialized} (
+    {candidates}{for_update}
+),
+taken AS (
+    UPDATE {inventory} SET {take_changes}
+    FROM line JOIN candidate ON candidate.product_id = line.product_id
+    WHERE {inventory}.id = candidate.id
+        AND {take_guard}
+        AND NOT EXISTS (SELECT 1 FROM known)
+        AND NOT EXISTS (SELECT 1 FROM foreign_order)
+    RETURNING {inventory}.product_id, {inventory}.available_stock, {inventory}.reserved_stock, line.quantity
+),
+held AS (
+    {hold_insert}
+),
+logged AS (
+    {log_insert}
+)
+SELECT line.product_id AS line_product_id,
+    line.quantity AS line_quantity,
+    {inventory}.available_stock AS available,
+    CASE WHEN held.id IS NULL AND {inventory}.product_id IS NOT NULL THEN EXISTS (
+        SELECT 1 FROM {reservation} AS overdue
+        WHERE overdue.product_id = line.product_id AND overdue.status = %(active)s
+            AND overdue.expires_at <= statement_timestamp()
+    ) ELSE false END AS has_overdue_holds,
+    line.product_id IN (SELECT product_id FROM known) OR EXISTS (SELECT 1 FROM foreign_order) AS known,
+    {held_fields},
+    {logged_fields}
+FROM line
+LEFT JOIN {inventory} ON {inventory}.product_id = line.product_id
+LEFT JOIN held ON held.product_id = line.product_id
+LEFT JOIN logged ON logged.product_id = line.product_id
+ORDER BY line.position

@@ -1,0 +1,53 @@
+"""What the services hand a store, and what a store hands back."""
+
+from dataclasses import dataclass
+
+from inventory.models import Reservation
+
+# A stock row's (available_stock, reserved_stock), and a change of them.
+Counters = tuple[int, int]
+Deltas = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One ledger entry's worth of change to one product's stock row."""
+
+    product_id: int
+    operation: str
+    quantity: int
+    available_delta: int = 0
+    reserved_delta: int = 0
+    order_id: str = ""
+    reason: str = ""
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class LineOutcome:
+    """What a store's `take` did with one line of an order."""
+
+    product_id: int
+    quantity: int
+    # The line's guarded update found too little stock (or no product).
+    short: bool
+    # The new hold, when the order went through (its ledger entry is written and announced).
+    reservation: Reservation | None
+    # Available stock as the store found it (before its own change); None: no such product.
+    available: int | None
+    # Only looked up for a short line: an overdue hold of the product keeps units back.
+    has_overdue_holds: bool
+    # The order has this line already: nothing was taken, the service decides.
+    has_reservation_already: bool
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How `settle` ends an order's active holds."""
+
+    status: str
+    operation: str
+    # The held units go back to available stock (a release), or leave the shop (a payment).
+    to_available: bool
+    # Leave the order alone when a hold is past `expires_at` (a late payment has its own rules).
+    refuse_overdue: bool

@@ -1,0 +1,209 @@
+"""The warehouse screens as a person sees them at 1366 x 768, in English and in Chinese.
+
+Each screen is saved to var/screenshots/ and checked for what would get in the way on a
+laptop: a horizontal scrollbar, a badge broken over two lines, figures not lined up.
+"""
+
+import importlib
+import re
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from playwright.sync_api import expect
+
+from inventory import services
+from tests.browser.conftest import VIEWPORT
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a-long-browser-password"
+BIG = 424_242  # 1,234,567 available: the widest figure a row shows
+LOW = 424_243
+OUT = 424_244
+# Each item: product id, SKU, name, available, threshold.
+ITEMS = [
+    (BIG, "PAPER-A4-80", "Copy paper A4 80 g, white, pallet of 240 reams", 1_234_567, 10_000),
+    (LOW, "CABLE-USBC-1M", "数据线 USB-C 1 米", 5, 10),
+    (OUT, "TONER-K-650", "Toner cartridge, black, 6,500 pages", 0, 3),
+    *((430_000 + n, f"BOX-{n:03d}", f"Shipping box size {n}", 100 * n + 7, 50) for n in range(1, 13)),
+]
+LANGUAGES = {"en": "en-US", "zh": "zh-CN"}  # the browser's Accept-Language for each run
+
+
+def manager_permissions() -> list[Permission]:
+    """The permissions the migration gives "Warehouse managers" (this test's flush removed the group)."""
+    groups = importlib.import_module("inventory.migrations.0003_warehouse_groups").GROUPS
+    codenames = [codename for codename, _model in groups["Warehouse managers"]]
+    return list(Permission.objects.filter(content_type__app_label="inventory", codename__in=codenames))
+
+
+@pytest.fixture
+def warehouse():
+    for product_id, sku, name, available, threshold in ITEMS:
+        services.create_inventory(
+            product_id=product_id,
+            sku=sku,
+            name=name,
+            available_stock=available,
+            low_stock_threshold=threshold,
+            actor="setup",
+        )
+    services.restock(product_id=BIG, quantity=2_400, actor="lead", reason="received", reference="PO-2041")
+    services.adjust_stock(product_id=LOW, delta=-1, actor="lead", reason="damaged")
+    services.reserve_stock(
+        order_id="ORD-1001",
+        lines=[services.ReservationLine(BIG, 1_200), services.ReservationLine(LOW, 2)],
+        actor="shop",
+    )
+    group, _created = Group.objects.get_or_create(name="Warehouse managers")
+    group.permissions.add(*manager_permissions())
+    user = User.objects.create_user("lead", password=PASSWORD, is_staff=True)
+    user.groups.add(group)
+
+
+@pytest.fixture(params=sorted(LANGUAGES))
+def language(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def browser_locale(language) -> str:
+    return LANGUAGES[language]
+
+
+@pytest.fixture
+def signed_in(page, live_server, warehouse):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "lead")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#user-tools")).to_contain_text("lead")
+    return page
+
+
+# Boxes that scroll sideways: the change list's table sits in one, so a page can be 1366 px
+# wide and still hide columns behind a scrollbar of its own.
+SCROLLING_BOXES = """[...document.querySelectorAll('#content *')]
+    .filter(box => ['auto', 'scroll'].includes(getComputedStyle(box).overflowX))
+    .filter(box => box.scrollWidth > box.clientWidth + 1)
+    .map(box => box.id || box.className)"""
+
+
+def fits_the_screen(page) -> None:
+    """No horizontal scrollbar at 1366 px, on the page or inside it."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= VIEWPORT["width"], f"{page.url} is {width} px wide"
+    assert page.evaluate(SCROLLING_BOXES) == [], f"{page.url} hides columns behind a scrollbar"
+
+
+def badges_on_one_line(page) -> None:
+    lines = page.evaluate("[...document.querySelectorAll('.stock-badge')].map(badge => badge.getClientRects().length)")
+    assert lines, "no badge on the page"
+    assert set(lines) == {1}
+
+
+def right_aligned(page, selector: str) -> None:
+    aligned = page.evaluate(
+        f"[...document.querySelectorAll({selector!r})].map(cell => getComputedStyle(cell).textAlign)"
+    )
+    assert aligned, f"nothing matches {selector}"
+    assert set(aligned) == {"right"}, aligned
+
+
+def test_the_inventory_list(signed_in, live_server, language, screenshot):
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/inventory/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(len(ITEMS))
+    row = page.locator("#result_list tbody tr", has_text="PAPER-A4-80")
+    expect(row).to_contain_text("1,235,767")  # 1,234,567 + 2,400 received - 1,200 reserved
+    expect(row).to_contain_text("Copy paper A4 80 g")
+    screenshot(f"list-{language}")
+    fits_the_screen(page)
+    badges_on_one_line(page)
+    right_aligned(page, "#result_list td:has(> .num)")
+    if language == "zh":
+        expect(page.locator("#site-name")).to_have_text("库存后台")
+        expect(page.locator("#result_list thead")).to_contain_text("可用")
+        expect(page.locator(".stock-out")).to_have_text("缺货")
+
+
+def test_an_item_page(signed_in, live_server, language, screenshot):
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/inventory/product/{BIG}/")  # by product id
+    expect(page.locator("#item-log")).to_be_visible()
+    expect(page.locator("#content")).to_contain_text("PAPER-A4-80")
+    expect(page.locator("#active-reservations")).to_contain_text("ORD-1001")
+    screenshot(f"item-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#item-log td.num")
+    if language == "zh":
+        expect(page.locator("#item-log h2")).to_have_text(
+            "日志\N{FULLWIDTH LEFT PARENTHESIS}最新在前\N{FULLWIDTH RIGHT PARENTHESIS}"
+        )
+
+
+def test_the_adjust_form(signed_in, live_server, language, screenshot):
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/inventory/product/{LOW}/")
+    page.click("#content .object-tools a >> nth=1")  # Restock, Adjustment, Threshold change
+    expect(page.locator("#id_delta")).to_be_focused()
+    expect(page.locator("#figure-available")).to_have_text("2")
+    page.fill("#id_delta", "-9")
+    page.fill("#id_reason", "damaged")
+    page.click("input[type=submit].default")
+    expect(page.locator(".errorlist")).to_be_visible()
+    screenshot(f"adjust-{language}")
+    fits_the_screen(page)
+    if language == "zh":
+        expect(page.locator("label[for=id_delta]")).to_contain_text("变动")
+        expect(page.locator(".submit-row .closelink")).to_have_text("取消")
+
+
+def test_the_dashboard(signed_in, live_server, language, screenshot):
+    page = signed_in
+    page.click("#user-tools a >> nth=0")  # "View site" is the dashboard
+    expect(page.locator("#most-moved")).to_contain_text("PAPER-A4-80")
+    expect(page.locator("svg.stock-chart polyline.available")).to_be_visible()
+    screenshot(f"dashboard-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#most-moved td.num")
+    page.click(f"#most-moved a:text-is('{BIG}')")
+    expect(page.locator("#item-log")).to_be_visible()
+    assert re.search(r"/admin/inventory/inventory/\d+/change/$", page.url)
+
+
+def test_the_log_and_the_reservations(signed_in, live_server, language, screenshot):
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/inventorylog/")
+    expect(page.locator("#result_list")).to_contain_text("CABLE-USBC-1M")
+    screenshot(f"log-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#result_list td:has(> .num)")
+    page.goto(f"{live_server.url}/admin/inventory/reservation/")
+    expect(page.locator("#result_list")).to_contain_text("数据线 USB-C 1 米")
+    screenshot(f"reservations-{language}")
+    fits_the_screen(page)
+
+
+@pytest.mark.parametrize("language", ["en"])
+def test_a_barcode_scanner_lands_on_the_item(signed_in, live_server, language):
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/inventory/")
+    page.locator("#searchbar").press_sequentially("CABLE-USBC-1M")
+    page.keyboard.press("Enter")
+    expect(page.locator("#item-log")).to_be_visible()
+    expect(page.locator("#content")).to_contain_text("数据线 USB-C 1 米")
+
+
+@pytest.mark.parametrize("language", ["en"])
+def test_the_language_switch_keeps_the_choice(signed_in, live_server, language, screenshot):
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/inventory/")
+    page.click("#language-switch button[lang=zh-hans]")
+    expect(page.locator("#site-name")).to_have_text("库存后台")
+    assert page.url.endswith("/admin/inventory/inventory/")  # back on the same page
+    page.goto(f"{live_server.url}/admin/")
+    expect(page.locator("#site-name")).to_have_text("库存后台")
+    screenshot("index-zh")
+    page.click("#language-switch button[lang=en]")
+    expect(page.locator("#site-name")).to_have_text("Inventory back office")
