@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate bench bench-full
+.PHONY: install run test lint format migrate messages bench bench-full
 
 install: $(STAMP)
 
@@ -44,6 +44,14 @@ format: install
 
 migrate: install
 	$(PYTHON) manage.py migrate --no-input
+
+# The back office's Chinese catalogue (docs/back-office.md): new strings into the .po, to be
+# translated by hand, then the .mo that is committed with it. Needs GNU gettext.
+messages: export DJANGO_DEBUG ?= 1
+messages: install
+	$(PYTHON) manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore=inventory/api \
+		--ignore=.venv --ignore=tests --ignore=var --ignore=artifacts --ignore=staticfiles --ignore=docs
+	$(PYTHON) manage.py compilemessages --ignore=.venv
 
 # Load benchmarks (benchmarks/RESULTS.md): gunicorn on 127.0.0.1, PostgreSQL databases
 # inventory_bench_*, Redis db 7. `bench` is the short version; `bench-full` runs every

@@ -24,10 +24,9 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory import limits, services
 from inventory.admin.common import StrictModelAdmin, object_page_urls
-from inventory.admin.presentation import column, titled, when
+from inventory.admin.presentation import column, titled, when, yes_or_no
 from inventory.exceptions import InventoryError
 from inventory.models import ApiClient
-from inventory.parsing import has_nul
 
 TEMPLATES = "admin/inventory/apiclient"
 
@@ -79,13 +78,13 @@ CLIENT_CHANGES = {
 @admin.register(ApiClient)
 class ApiClientAdmin(StrictModelAdmin):
     list_display = (
-        column("name", _("name")),
-        column("role", _("role")),
+        "name_column",
+        "role_column",
         "active_column",
         "token_start",
         "created_column",
         "rotated_column",
-        column("user", _("user")),
+        "user_column",
     )
     list_filter = (
         ("role", titled(admin.ChoicesFieldListFilter, _("role"))),
@@ -95,13 +94,20 @@ class ApiClientAdmin(StrictModelAdmin):
     search_fields = ("name",)
     search_help_text = _("Name, or part of it.")
     # Listed on purpose: the token's hash is not among them.
-    fields = ("name", "role", "is_active", "token_start", "user", "created_at", "rotated_at")
+    fields = list_display
     readonly_fields = fields
     change_form_template = f"{TEMPLATES}/change_form.html"
 
-    @admin.display(description=_("active"), boolean=True, ordering="is_active")
-    def active_column(self, client: ApiClient) -> bool:
-        return client.is_active
+    name_column = staticmethod(column("name", _("name")))
+    user_column = staticmethod(column("user", _("user")))
+
+    @admin.display(description=_("role"), ordering="role")
+    def role_column(self, client: ApiClient) -> str:
+        return client.get_role_display()
+
+    @admin.display(description=_("active"), ordering="is_active")
+    def active_column(self, client: ApiClient) -> str:
+        return yes_or_no(client.is_active)
 
     @admin.display(description=_("created"), ordering="created_at")
     def created_column(self, client: ApiClient) -> str:
@@ -128,14 +134,10 @@ class ApiClientAdmin(StrictModelAdmin):
 
     def lookup_allowed(self, lookup, value, request=None):
         # No filtering by the hash through the URL either: it would answer questions about it.
-        # A NUL would reach PostgreSQL, which refuses it with a 500; refused here, it is a 400.
-        if lookup.split("__", 1)[0] == "token_hash" or has_nul(str(value)):
+        # (StrictModelAdmin refuses a NUL and an empty `_to_field` on every screen.)
+        if lookup.split("__", 1)[0] == "token_hash":
             return False
         return super().lookup_allowed(lookup, value, request)
-
-    def get_object(self, request, object_id, from_field=None):
-        # An empty `_to_field` in the URL: Django would look for a field named "" and answer 500.
-        return super().get_object(request, object_id, from_field or None)
 
     # --- Pages -------------------------------------------------------------------
 

@@ -69,6 +69,7 @@ class ImportFailed(Exception):
 
 
 class CsvImportForm(forms.Form):
+    required_css_class = "required"
     kind = forms.ChoiceField(
         label=_("Kind"), choices=ImportKind.choices, widget=forms.RadioSelect, initial=ImportKind.RESTOCK
     )
@@ -80,7 +81,7 @@ class CsvImportForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=500,
+        max_length=limits.MAX_REASON_LENGTH,
         help_text=_("Recorded in the log for every row that has no reason of its own."),
     )
 
@@ -99,7 +100,7 @@ class CsvApplyForm(forms.Form):
 
     kind = forms.ChoiceField(choices=ImportKind.choices, widget=forms.HiddenInput)
     content = forms.CharField(widget=forms.HiddenInput, strip=False, max_length=MAX_IMPORT_BYTES)
-    reason = forms.CharField(max_length=500, widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=limits.MAX_REASON_LENGTH, widget=forms.HiddenInput)
 
 
 def plan_import(text: str, kind: ImportKind, default_reason: str) -> ImportPlan:

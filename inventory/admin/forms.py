@@ -222,6 +222,8 @@ class ThresholdForm(VersionedForm):
 class BulkThresholdForm(forms.Form):
     """One threshold for many items, chosen on the change list."""
 
+    required_css_class = "required"
+
     low_stock_threshold = ThresholdForm.base_fields["low_stock_threshold"]
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -24,14 +24,17 @@ NOTHING = "\N{EN DASH}"  # what an empty figure or date shows
 
 
 def column(field: str, label, *, sortable: bool = True) -> Callable:
-    """A list column showing a model field as it is, under a translated header."""
+    """A list column showing a model field as it is, under a translated header.
+
+    Set it on the ModelAdmin as `<name> = staticmethod(column(...))` and list it by that name:
+    the cell's CSS class is `field-<name>`.
+    """
 
     @admin.display(description=label, ordering=field if sortable else None)
     def show(row) -> object:
         value = getattr(row, field)
         return NOTHING if value is None else value  # an item's page would print "None"
 
-    show.__name__ = field  # the cell's class, field-<name>, stays what CSS and tests know
     return show
 
 
@@ -110,8 +113,12 @@ def domain_message(error: InventoryError) -> str:
 
 
 def yes_or_nothing(value: bool) -> str:
-    """A flag as a word (Django's boolean icons say "True" and "False" in English only)."""
+    """A rare flag as a word, nothing when unset (Django's boolean icons say "True" and "False" in English only)."""
     return _("yes") if value else NOTHING
+
+
+def yes_or_no(value: bool) -> str:
+    return _("yes") if value else _("no")
 
 
 def stock_badge(item: Inventory) -> SafeString:

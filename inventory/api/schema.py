@@ -5,11 +5,10 @@ import re
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
+from inventory import limits
 from inventory.api.errors import error_body, error_statuses
 from inventory.api.serializers.stock import ErrorSerializer
 from inventory.exceptions import InventoryError
-
-MAX_PRODUCT_ID = 2**63 - 1
 
 _ERROR_DESCRIPTIONS = {
     400: "`validation_error`: malformed body or query; `details` maps each field to its messages.",
@@ -100,7 +99,7 @@ def _example_message(code: str) -> str:
 def product_id_path_parameter() -> OpenApiParameter:
     return OpenApiParameter(
         "product_id",
-        {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_PRODUCT_ID},
+        {"type": "integer", "format": "int64", "minimum": 1, "maximum": limits.MAX_PRODUCT_ID},
         OpenApiParameter.PATH,
         description="Positive integer up to 9223372036854775807 (2^63-1); anything else is a 400 `validation_error`.",
     )
@@ -195,9 +194,9 @@ def _spell_out_int64_bounds(node) -> None:
         return
     # A parameter shows its own description, not its schema's.
     bounded = node.get("schema", {}) if "in" in node else node
-    if bounded.get("maximum") == MAX_PRODUCT_ID:
-        if str(MAX_PRODUCT_ID) not in node.get("description", ""):
-            bound = f"At most {MAX_PRODUCT_ID} (2^63-1)."
+    if bounded.get("maximum") == limits.MAX_PRODUCT_ID:
+        if str(limits.MAX_PRODUCT_ID) not in node.get("description", ""):
+            bound = f"At most {limits.MAX_PRODUCT_ID} (2^63-1)."
             node["description"] = f"{node['description']} {bound}" if node.get("description") else bound
         if bounded is not node:
             return

@@ -36,7 +36,13 @@ class Reservation(models.Model):
     # The internal API client that first reserved the order owns it: no other client sees
     # or moves it (None: reserved in-process, by the order flows of this monolith).
     client = models.ForeignKey(
-        "inventory.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="reservations"
+        "inventory.ApiClient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        # Its index also serves an internal client's list, walked newest first by
+        # reservation_list_idx (most rows are the one order application's).
+        related_name="reservations",
     )
     # A late payment took the units again after the hold had expired.
     reacquired = models.BooleanField(default=False)

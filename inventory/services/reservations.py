@@ -113,14 +113,11 @@ def _reserve(
     order_id: str, lines: list[ReservationLine], actor: str, ttl: timedelta, client_id: int | None
 ) -> ReserveResult:
     writer = store.current()
-    take = partial(_take, writer, order_id, actor=actor, ttl=ttl, client_id=client_id)
-    outcomes = take(lines)
+    outcomes = _take(writer, order_id, lines, actor=actor, ttl=ttl, client_id=client_id)
     if outcomes is not None:
         return ReserveResult(order_id, _held(outcomes), created=True)
-    # The order has some of these lines already (a repeat, a conflict, or new lines beside
-    # old ones), or it is another client's.
-    if client_id is not None and Reservation.objects.filter(order_id=order_id).exclude(client_id=client_id).exists():
-        raise OrderOfAnotherClient(order_id)
+    # The order exists: a repeat, a conflict, new lines beside old ones, or another client's order.
+    take = partial(_take, writer, order_id, actor=actor, ttl=ttl, client_id=_owner(order_id, client_id))
     for _ in range(_READS_OF_EXISTING_LINES):
         existing = {
             reservation.product_id: reservation
@@ -136,6 +133,17 @@ def _reserve(
             existing.update((reservation.product_id, reservation) for reservation in _held(outcomes))
             return ReserveResult(order_id, [existing[line.product_id] for line in lines], created=True)
     raise RuntimeError(f"The lines of order {order_id} kept changing while it was reserved.")
+
+
+def _owner(order_id: str, client_id: int | None) -> int | None:
+    """Whose the existing order's new lines are: the order's owner. OrderOfAnotherClient when a
+    client asks for someone else's order; an in-process caller (None) adds lines for the owner."""
+    owners = set(Reservation.objects.filter(order_id=order_id).values_list("client_id", flat=True).distinct())
+    if client_id is None:
+        return next((owner for owner in owners if owner is not None), None)
+    if owners - {client_id}:
+        raise OrderOfAnotherClient(order_id)
+    return client_id
 
 
 def _take(

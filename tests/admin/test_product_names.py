@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
 from django.urls import reverse
 
@@ -77,8 +78,6 @@ def test_the_item_by_product_id(client_for, staff, named, product_id, found):
 
 
 def test_the_item_by_product_id_needs_the_view_permission(client_for, named):
-    from django.contrib.auth.models import User
-
     nobody = User.objects.create_user("nobody", password="pw", is_staff=True)
     assert client_for(nobody).get("/admin/inventory/inventory/product/610001/").status_code == 403
 

@@ -222,6 +222,32 @@ def test_no_english_is_left_on_the_warehouse_screens_in_chinese(client, chinese_
     assert left == {}, repr(left)
 
 
+def test_no_english_is_left_on_the_api_client_screens_in_chinese(client, superuser):
+    issued = services.create_api_client(name="shop-7", role="internal")
+    client.force_login(superuser)
+    pages = {
+        "list": reverse("admin:inventory_apiclient_changelist"),
+        "client": reverse("admin:inventory_apiclient_change", args=[issued.client.pk]),
+        "add": reverse("admin:inventory_apiclient_add"),
+        "rotate": reverse("admin:inventory_apiclient_rotate", args=[issued.client.pk]),
+        "revoke": reverse("admin:inventory_apiclient_revoke", args=[issued.client.pk]),
+    }
+    # Data, not wording: the names of the superuser, the client and its user, the token's start,
+    # the role's code (in the client's name, "shop-7 (internal)").
+    user = issued.client.user.get_username()
+    data = set(
+        WORD.findall(f"{superuser.get_username()} {issued.client.name} {user} {issued.client.token_prefix} internal")
+    )
+    left = {}
+    for name, url in pages.items():
+        response = client.get(url, **CHINESE)
+        assert response.status_code == 200, name
+        html = response.content.decode()
+        if words := english_words(html) - data:
+            left[name] = sorted(words)
+    assert left == {}, repr(left)
+
+
 def test_a_csv_preview_with_errors_is_in_chinese(client, chinese_warehouse, tmp_path):
     upload = tmp_path / "到货.csv"
     upload.write_text("product_id,quantity\n710001,x\n999999,5\n")

@@ -52,7 +52,7 @@ def test_restock_through_the_form_and_see_the_log_line(signed_in, live_server, s
 
     expect(page.locator(".messagelist")).to_contain_text(f"Restock of product {PRODUCT_ID} saved: 17 available.")
     newest = page.locator("#item-log tr.log-entry").first
-    expect(newest).to_contain_text("restock")
+    expect(newest).to_contain_text("Restock")
     expect(newest).to_contain_text("5 → 17")
     expect(newest).to_contain_text("PO-77")
     expect(newest).to_contain_text("lead")

@@ -139,6 +139,30 @@ def test_identical_reserves_racing_reserve_once(make_item):
     assert_invariants(item.product_id)
 
 
+def test_two_clients_racing_for_one_new_order_id_give_it_one_owner(make_item):
+    item = make_item(available_stock=50)
+    owners = [services.create_api_client(name=f"racer-{n}", role="internal").client.pk for n in range(2)]
+
+    def reserve_as(client_id):
+        return services.reserve_stock(
+            order_id="CONTESTED",
+            lines=[services.ReservationLine(item.product_id, 3)],
+            actor="race",
+            client_id=client_id,
+        )
+
+    results = run_concurrently([lambda c=owners[n % 2]: reserve_as(c) for n in range(16)], threads=16)
+
+    winners = {r.reservations[0].client_id for r in results if not isinstance(r, Exception)}
+    assert len(winners) == 1
+    refused = [r for r in results if isinstance(r, InventoryError)]
+    assert refused
+    assert all(r.code == "reservation_exists" for r in refused)
+    assert sum(getattr(r, "created", False) for r in results) == 1
+    assert stock_of(item.product_id) == (47, 3)
+    assert_invariants(item.product_id)
+
+
 def test_deduct_racing_release_has_exactly_one_winner(make_item):
     items = [make_item(available_stock=10) for _ in range(10)]
     for n, item in enumerate(items):

@@ -22,6 +22,8 @@ _product_ids = itertools.count(5_000_000, 10)
 ORDERS = [f"O{n}" for n in range(6)]
 TERMINAL = {"confirmed", "cancelled", "expired"}
 INFLOW = ["create", "restock", "adjust"]
+# Who calls: the in-process flows (0, no client) or one of two order applications.
+CALLERS = st.integers(0, 2)
 
 
 class StockMachine(RuleBasedStateMachine):
@@ -33,6 +35,11 @@ class StockMachine(RuleBasedStateMachine):
         self.statuses: dict[int, str] = {}
         for product_id, stock in zip(self.products, stocks, strict=True):
             services.create_inventory(product_id=product_id, available_stock=stock, actor="machine")
+        # Two order applications, and None: the in-process order flows.
+        self.callers = [None] + [
+            services.create_api_client(name=f"machine-{self.example}-{app}", role="internal").client.pk
+            for app in ("a", "b")
+        ]
 
     def order(self, index: int) -> str:
         return f"E{self.example}-{ORDERS[index]}"
@@ -45,24 +52,30 @@ class StockMachine(RuleBasedStateMachine):
     @rule(
         order=st.integers(0, len(ORDERS) - 1),
         lines=st.dictionaries(st.integers(0, 2), st.integers(1, 6), min_size=1, max_size=3),
+        caller=CALLERS,
     )
-    def reserve(self, order, lines):
+    def reserve(self, order, lines, caller):
         chosen = {self.products[i % len(self.products)]: q for i, q in lines.items()}
         self.attempt(
             services.reserve_stock,
             order_id=self.order(order),
             lines=[services.ReservationLine(p, q) for p, q in chosen.items()],
+            client_id=self.callers[caller],
         )
 
-    @rule(order=st.integers(0, len(ORDERS) - 1), one_product=st.booleans(), product=st.integers(0, 2))
-    def release(self, order, one_product, product):
+    @rule(order=st.integers(0, len(ORDERS) - 1), one_product=st.booleans(), product=st.integers(0, 2), caller=CALLERS)
+    def release(self, order, one_product, product, caller):
         target = self.products[product % len(self.products)] if one_product else None
-        self.attempt(services.release_reservations, order_id=self.order(order), product_id=target)
+        self.attempt(
+            services.release_reservations, order_id=self.order(order), product_id=target, client_id=self.callers[caller]
+        )
 
-    @rule(order=st.integers(0, len(ORDERS) - 1), one_product=st.booleans(), product=st.integers(0, 2))
-    def deduct(self, order, one_product, product):
+    @rule(order=st.integers(0, len(ORDERS) - 1), one_product=st.booleans(), product=st.integers(0, 2), caller=CALLERS)
+    def deduct(self, order, one_product, product, caller):
         target = self.products[product % len(self.products)] if one_product else None
-        self.attempt(services.deduct_reservations, order_id=self.order(order), product_id=target)
+        self.attempt(
+            services.deduct_reservations, order_id=self.order(order), product_id=target, client_id=self.callers[caller]
+        )
 
     @rule(product=st.integers(0, 2), quantity=st.integers(1, 8))
     def restock(self, product, quantity):
@@ -106,6 +119,14 @@ class StockMachine(RuleBasedStateMachine):
                 or 0
             )
             assert row.available_stock + row.reserved_stock + sold == brought_in
+
+    @invariant()
+    def an_order_has_one_owner(self):
+        owners = Reservation.objects.filter(product_id__in=self.products).values_list("order_id", "client_id")
+        by_order: dict[str, set] = {}
+        for order_id, client_id in owners:
+            by_order.setdefault(order_id, set()).add(client_id)
+        assert all(len(clients) == 1 for clients in by_order.values()), by_order
 
     @invariant()
     def ended_reservations_stay_ended(self):

@@ -61,6 +61,24 @@ def test_in_process_callers_see_every_order(make_item, clients):
     assert [hold.status for hold in released] == ["cancelled"]
 
 
+def test_lines_an_in_process_caller_adds_are_the_owners(make_item, clients):
+    first, _ = clients
+    a, b = make_item(available_stock=5), make_item(available_stock=5)
+    reserve("O-3", first, (a.product_id, 1))
+    reserve("O-3", None, (b.product_id, 1))
+    assert set(Reservation.objects.filter(order_id="O-3").values_list("client_id", flat=True)) == {first}
+    assert len(services.release_reservations(order_id="O-3", actor="tester", client_id=first)) == 2
+
+
+def test_a_client_cannot_take_over_an_in_process_order(make_item, clients):
+    first, _ = clients
+    a, b = make_item(available_stock=5), make_item(available_stock=5)
+    reserve("O-4", None, (a.product_id, 1))
+    with pytest.raises(OrderOfAnotherClient):
+        reserve("O-4", first, (b.product_id, 1))
+    assert_invariants(b.product_id)
+
+
 def test_the_migration_gives_old_orders_the_client_of_their_first_reserve(make_item, clients):
     first, _ = clients
     item = make_item(available_stock=5)

@@ -152,12 +152,16 @@ class OrmStore:
         return [_outcome(product_id, quantity, reservation=held[product_id]) for product_id, quantity in lines]
 
     def _known_lines(self, order_id: str, quantities: dict[int, int], client_id: int | None) -> tuple[set[int], bool]:
-        """The products of these lines the order has already, and whether it is another client's order."""
-        existing = Q(product_id__in=quantities)
-        if client_id is not None:
-            existing |= ~Q(client_id=client_id)
-        found = list(Reservation.objects.filter(Q(order_id=order_id) & existing).values_list("product_id", "client_id"))
-        foreign = client_id is not None and any(owner != client_id for _, owner in found)
+        """The products of these lines the order has already, and whether it has lines of another
+        client (or, for an in-process caller, of any client)."""
+        # Another client's line, or (for an in-process caller) any client's: the service decides whose.
+        others = ~Q(client_id=client_id) if client_id is not None else Q(client_id__isnull=False)
+        found = list(
+            Reservation.objects.filter(Q(order_id=order_id) & (Q(product_id__in=quantities) | others)).values_list(
+                "product_id", "client_id"
+            )
+        )
+        foreign = any(owner != client_id for _, owner in found)
         return {product_id for product_id, _ in found if product_id in quantities}, foreign
 
     def _take_row(self, product_id: int, quantity: int) -> bool:

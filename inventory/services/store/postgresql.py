@@ -141,7 +141,8 @@ def _reserve_sql(*, lock_first: bool, owned: bool) -> str:
     candidates = allocation.stock_rows(counters.sql_term("SELECT product_id FROM line")).values("id", "product_id")
     return _statement(
         "reserve.sql",
-        of_another_client="AND client_id IS DISTINCT FROM %(client_id)s" if owned else "AND false",
+        # For an in-process caller, any client's line: the service then adds the lines for the owner.
+        of_another_client="AND client_id IS DISTINCT FROM %(client_id)s" if owned else "AND client_id IS NOT NULL",
         materialized="MATERIALIZED" if lock_first else "",
         candidates=_compiled(*candidates.query.sql_with_params()),
         for_update=" FOR UPDATE" if lock_first else "",
