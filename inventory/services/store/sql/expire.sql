@@ -4,13 +4,13 @@
 -- the row's new counters with a window sum over the holds of the same product after it.
 WITH batch AS MATERIALIZED (
     SELECT id, product_id, order_id, quantity FROM {reservation}
-    WHERE status = %(active)s AND expires_at <= statement_timestamp() {of_products}
+    WHERE status = {active} AND expires_at <= statement_timestamp() {of_products}
     ORDER BY product_id, id
     LIMIT %(batch_size)s
     FOR UPDATE SKIP LOCKED
 ),
 ended AS (
-    UPDATE {reservation} AS hold SET status = %(expired)s, updated_at = statement_timestamp()
+    UPDATE {reservation} AS hold SET status = {expired}, updated_at = statement_timestamp()
     FROM batch WHERE hold.id = batch.id
     RETURNING hold.id
 ),

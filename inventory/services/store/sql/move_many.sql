@@ -8,9 +8,9 @@ WITH change AS (
 locked AS MATERIALIZED (
     SELECT id FROM {inventory} WHERE product_id = ANY(%(product_ids)s::bigint[]) ORDER BY {lock_order} FOR UPDATE
 )
-UPDATE {inventory} SET {many_changes}
+UPDATE {inventory} AS inv SET {many_changes}
 FROM change
-WHERE {inventory}.product_id = change.product_id
-    AND {inventory}.id IN (SELECT id FROM locked)
+WHERE inv.product_id = change.product_id
+    AND inv.id IN (SELECT id FROM locked)
     AND {many_guard}
-RETURNING {inventory}.product_id, {inventory}.available_stock, {inventory}.reserved_stock
+RETURNING inv.product_id, inv.available_stock, inv.reserved_stock

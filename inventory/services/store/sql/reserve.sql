@@ -21,13 +21,13 @@ candidate AS {materialized} (
     {candidates}{for_update}
 ),
 taken AS (
-    UPDATE {inventory} SET {take_changes}
+    UPDATE {inventory} AS inv SET {take_changes}
     FROM line JOIN candidate ON candidate.product_id = line.product_id
-    WHERE {inventory}.id = candidate.id
+    WHERE inv.id = candidate.id
         AND {take_guard}
         AND NOT EXISTS (SELECT 1 FROM known)
         AND NOT EXISTS (SELECT 1 FROM foreign_order)
-    RETURNING {inventory}.product_id, {inventory}.available_stock, {inventory}.reserved_stock, line.quantity
+    RETURNING inv.product_id, inv.available_stock, inv.reserved_stock, line.quantity
 ),
 held AS (
     {hold_insert}
@@ -37,17 +37,17 @@ logged AS (
 )
 SELECT line.product_id AS line_product_id,
     line.quantity AS line_quantity,
-    {inventory}.available_stock AS available,
-    CASE WHEN held.id IS NULL AND {inventory}.product_id IS NOT NULL THEN EXISTS (
+    inv.available_stock AS available,
+    CASE WHEN held.id IS NULL AND inv.product_id IS NOT NULL THEN EXISTS (
         SELECT 1 FROM {reservation} AS overdue
-        WHERE overdue.product_id = line.product_id AND overdue.status = %(active)s
+        WHERE overdue.product_id = line.product_id AND overdue.status = {active}
             AND overdue.expires_at <= statement_timestamp()
     ) ELSE false END AS has_overdue_holds,
     line.product_id IN (SELECT product_id FROM known) OR EXISTS (SELECT 1 FROM foreign_order) AS known,
     {held_fields},
     {logged_fields}
 FROM line
-LEFT JOIN {inventory} ON {inventory}.product_id = line.product_id
+LEFT JOIN {inventory} AS inv ON inv.product_id = line.product_id
 LEFT JOIN held ON held.product_id = line.product_id
 LEFT JOIN logged ON logged.product_id = line.product_id
 ORDER BY line.position

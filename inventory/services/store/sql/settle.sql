@@ -10,7 +10,7 @@ WITH line AS MATERIALIZED (
 ),
 settled AS (
     SELECT count(*) > 0 AND bool_and(
-        status = %(active)s AND NOT (%(refuse_overdue)s AND expires_at <= statement_timestamp())
+        status = {active} AND NOT (%(refuse_overdue)s AND expires_at <= statement_timestamp())
     ) AS ok
     FROM line
 ),

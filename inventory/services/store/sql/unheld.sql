@@ -9,9 +9,9 @@ locked AS MATERIALIZED (
     WHERE product_id IN (SELECT product_id FROM {ended}) ORDER BY {lock_order} FOR UPDATE
 ),
 moved AS (
-    UPDATE {inventory} SET {unhold_changes}
+    UPDATE {inventory} AS inv SET {unhold_changes}
     FROM {ended}
-    WHERE {inventory}.product_id = {ended}.product_id
-        AND {inventory}.id IN (SELECT id FROM locked)
-    RETURNING {inventory}.product_id, {inventory}.available_stock, {inventory}.reserved_stock, {ended}.quantity
+    WHERE inv.product_id = {ended}.product_id
+        AND inv.id IN (SELECT id FROM locked)
+    RETURNING inv.product_id, inv.available_stock, inv.reserved_stock, {ended}.quantity
 )
