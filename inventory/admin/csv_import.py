@@ -44,6 +44,8 @@ class ImportKind(models.TextChoices):
 @dataclass
 class ImportRow:
     line: int
+    # As the file has it: shown in the preview when it is not a product id.
+    raw_product_id: str = ""
     product_id: int | None = None
     quantity: int | None = None
     reason: str = ""
@@ -81,9 +83,17 @@ class CsvImportForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("Reason"),
+        required=False,
         max_length=limits.MAX_REASON_LENGTH,
         help_text=_("Recorded in the log for every row that has no reason of its own."),
     )
+
+    def __init__(self, *args, kinds: list["ImportKind"], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the kinds of import this person may apply are offered.
+        self.fields["kind"].choices = [(kind.value, kind.label) for kind in kinds]
+        if len(kinds) == 1:
+            self.fields["kind"].initial = kinds[0].value
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -100,7 +110,7 @@ class CsvApplyForm(forms.Form):
 
     kind = forms.ChoiceField(choices=ImportKind.choices, widget=forms.HiddenInput)
     content = forms.CharField(widget=forms.HiddenInput, strip=False, max_length=MAX_IMPORT_BYTES)
-    reason = forms.CharField(max_length=limits.MAX_REASON_LENGTH, widget=forms.HiddenInput)
+    reason = forms.CharField(required=False, max_length=limits.MAX_REASON_LENGTH, widget=forms.HiddenInput)
 
 
 def plan_import(text: str, kind: ImportKind, default_reason: str) -> ImportPlan:
@@ -130,6 +140,7 @@ def plan_import(text: str, kind: ImportKind, default_reason: str) -> ImportPlan:
 def _parse_row(line: int, record: dict, kind: ImportKind, default_reason: str) -> ImportRow:
     row = ImportRow(
         line=line,
+        raw_product_id=_shortened(record.get("product_id") or ""),
         reason=(record.get("reason") or "").strip() or default_reason,
         reference=(record.get("reference") or "").strip(),
     )
@@ -139,6 +150,8 @@ def _parse_row(line: int, record: dict, kind: ImportKind, default_reason: str) -
     else:
         row.quantity = _parse_int(record.get("counted"), "counted", 0, limits.MAX_QUANTITY, row.errors)
     row.errors.extend(_text_errors(row))
+    if kind is ImportKind.COUNTED and not row.reason:
+        row.errors.append(gettext("A counted quantity needs a reason: give one on the row or for the whole file."))
     return row
 
 

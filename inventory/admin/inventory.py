@@ -409,11 +409,14 @@ class InventoryAdmin(StrictModelAdmin):
         self.message_user(request, done % {"count": len(items), "threshold": low_stock_threshold}, messages.SUCCESS)
 
     def import_view(self, request: HttpRequest):
-        if not (request.user.has_perm(RestockForm.permission) or request.user.has_perm(AdjustForm.permission)):
+        kinds = [kind for kind in ImportKind if request.user.has_perm(kind.permission)]
+        if not kinds:
             raise PermissionDenied
+        if request.POST.get("kind") in ImportKind.values:
+            require_perm(request, ImportKind(request.POST["kind"]).permission)
         if request.method == "POST" and "content" in request.POST:
-            return self._apply_import(request)
-        form = CsvImportForm(request.POST or None, request.FILES or None)
+            return self._apply_import(request, kinds)
+        form = CsvImportForm(request.POST or None, request.FILES or None, kinds=kinds)
         plan = None
         if form.is_valid():
             kind = ImportKind(form.cleaned_data["kind"])
@@ -425,10 +428,10 @@ class InventoryAdmin(StrictModelAdmin):
                 )
         return self._import_page(request, form, plan)
 
-    def _apply_import(self, request: HttpRequest):
+    def _apply_import(self, request: HttpRequest, kinds: list[ImportKind]):
         form = CsvApplyForm(request.POST)
         if not form.is_valid():
-            return self._import_page(request, CsvImportForm(), None)
+            return self._import_page(request, CsvImportForm(kinds=kinds), None)
         kind = ImportKind(form.cleaned_data["kind"])
         require_perm(request, kind.permission)
         # Checked again: the stock may have changed since the preview.
@@ -442,7 +445,7 @@ class InventoryAdmin(StrictModelAdmin):
                 done = ngettext("Applied %(count)d row.", "Applied %(count)d rows.", applied) % {"count": applied}
                 self.message_user(request, done, messages.SUCCESS)
                 return redirect("admin:inventory_inventory_changelist")
-        return self._import_page(request, CsvImportForm(initial={"kind": kind}), plan)
+        return self._import_page(request, CsvImportForm(initial={"kind": kind}, kinds=kinds), plan)
 
     def _import_page(self, request, form, plan) -> TemplateResponse:
         return self._page(

@@ -97,3 +97,32 @@ def test_counted_import_needs_the_adjust_permission(client_for, staff, item):
 
 def test_import_needs_a_stock_permission(client_for, viewer):
     assert client_for(viewer).get(IMPORT).status_code == 403
+
+
+def test_only_the_imports_a_person_may_apply_are_offered(client_for, staff, manager):
+    offered = client_for(staff).get(IMPORT).context["form"].fields["kind"].choices
+    assert [value for value, _ in offered] == ["restock"]
+    offered = client_for(manager).get(IMPORT).context["form"].fields["kind"].choices
+    assert [value for value, _ in offered] == ["restock", "counted"]
+
+
+def test_reasons_on_every_row_need_no_reason_for_the_file(client_for, manager, item):
+    product = item(5)
+    text = f"product_id,counted,reason\n{product.product_id},7,recount shelf 4\n"
+    preview = upload(client_for(manager), "counted", text, reason="")
+    assert preview.context["plan"].is_valid
+    applied = client_for(manager).post(IMPORT, {"kind": "counted", "content": text, "reason": ""})
+    assert applied.status_code == 302
+    assert available(product) == [7]
+    assert InventoryLog.objects.get(product_id=product.product_id, operation="adjust").reason == "recount shelf 4"
+
+
+def test_a_counted_row_without_any_reason_is_shown_in_the_preview(client_for, manager, item):
+    product = item(5)
+    text = f"product_id,counted\n{product.product_id},7\nP-{product.product_id},1\n"
+    preview = upload(client_for(manager), "counted", text, reason="")
+    rows = preview.context["plan"].rows
+    assert "needs a reason" in " ".join(rows[0].errors)
+    # A bad value is shown as the file has it.
+    assert f"<td>P-{product.product_id}</td>" in preview.content.decode()
+    assert available(product) == [5]
