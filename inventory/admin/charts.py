@@ -13,6 +13,7 @@ MARGIN_RIGHT = 12
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 28
 Y_TICKS = 4
+SCALES = ((10**9, "G"), (10**6, "M"), (10**3, "k"))
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,24 @@ class StockChart:
     height: int
     available_points: str
     reserved_points: str
-    y_ticks: list[tuple[float, int]]
+    y_ticks: list[tuple[float, str]]
     first_at: datetime
     last_at: datetime
     entries: int
     plot_left: int = MARGIN_LEFT
     plot_right: int = WIDTH - MARGIN_RIGHT
     plot_bottom: int = HEIGHT - MARGIN_BOTTOM
+
+
+def axis_label(value: int) -> str:
+    """A tick label that fits the left margin (six characters): grouped below 100,000, then k, M, G."""
+    if value < 100_000:
+        return f"{value:,}"
+    scale, suffix = next(
+        (scale, suffix) for scale, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "k")) if value >= scale
+    )
+    shown = value / scale
+    return f"{shown:.1f}{suffix}" if shown < 10 else f"{shown:.0f}{suffix}"
 
 
 def stock_chart(product_id: int, entries: Sequence[InventoryLog], *, now: datetime) -> StockChart | None:
@@ -68,7 +80,7 @@ def stock_chart(product_id: int, entries: Sequence[InventoryLog], *, now: dateti
         height=HEIGHT,
         available_points=step_line([entry.available_after for entry in entries]),
         reserved_points=step_line([entry.reserved_after for entry in entries]),
-        y_ticks=[(round(y(top * i // Y_TICKS), 1), top * i // Y_TICKS) for i in range(Y_TICKS + 1)],
+        y_ticks=[(round(y(top * i // Y_TICKS), 1), axis_label(top * i // Y_TICKS)) for i in range(Y_TICKS + 1)],
         first_at=first_at,
         last_at=now,
         entries=len(entries),

@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from inventory import selectors, services
-from inventory.admin.charts import stock_chart
+from inventory.admin.charts import axis_label, stock_chart
 from inventory.models import Reservation
 
 DASHBOARD = reverse("admin:inventory_dashboard")
@@ -86,5 +87,14 @@ def test_the_chart_steps_through_the_log(item):
     assert points[1][1] == points[0][1]
     assert points[3][1] == points[2][1]
     assert points[-1][0] == chart.plot_right
-    assert [label for _, label in chart.y_ticks] == [0, 10, 20, 30, 40]
+    assert [label for _, label in chart.y_ticks] == ["0", "10", "20", "30", "40"]
     assert stock_chart(product.product_id, [], now=now) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(0, "0"), (99_999, "99,999"), (100_000, "100k"), (927_725, "928k"), (1_236_967, "1.2M"), (10**9, "1.0G")],
+)
+def test_axis_labels_fit_the_chart_margin(value, label):
+    assert axis_label(value) == label
+    assert len(label) <= 6
