@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from inventory.admin.locale import set_language_and_remember
 from inventory.api.health import healthz, readyz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # The back office's language switch (Django's set_language: a cookie, then back to the page).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The back office's language switch: Django's set_language, and the choice saved with the account.
+    path("i18n/setlang/", set_language_and_remember, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),

@@ -49,11 +49,12 @@ MIDDLEWARE = [
     # This policy on pages, a "load nothing" one on every other answer.
     "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # The admin's language: the one picked in its header (a cookie), else the browser's.
-    "config.locale.BackOfficeLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The admin's language: the person's own (saved with the account), else the one picked on this
+    # browser (a cookie), else the browser's. After authentication, which it needs.
+    "inventory.admin.locale.BackOfficeLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 answer.

@@ -8,6 +8,7 @@ package changes stock: `inventory.services` is the only writer.
 from inventory.models.api_clients import ApiClient, ApiClientRole
 from inventory.models.idempotency import IdempotencyKey
 from inventory.models.ledger import InventoryLog, LogOperation
+from inventory.models.preferences import StaffPreference
 from inventory.models.reservations import Reservation, ReservationStatus
 from inventory.models.stock import Inventory, InventoryRowCount
 
@@ -21,4 +22,5 @@ __all__ = [
     "LogOperation",
     "Reservation",
     "ReservationStatus",
+    "StaffPreference",
 ]

@@ -5,6 +5,7 @@ Nothing here writes, and nothing here shapes JSON: the API's serializers do that
 
 from inventory.selectors.api_clients import client_with_token
 from inventory.selectors.checks import BatchCheck, Check, check_product, check_products
+from inventory.selectors.preferences import preferred_language
 from inventory.selectors.stock import (
     HOLD_ENDINGS,
     MOVING_OPERATIONS,
@@ -40,6 +41,7 @@ __all__ = [
     "low_stock_items",
     "matching_items",
     "most_moved_items",
+    "preferred_language",
     "stock_history",
     "whole_inventory_count",
 ]

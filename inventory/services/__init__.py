@@ -15,6 +15,7 @@ from inventory.services.api_clients import (
     revoke_api_client,
     rotate_token,
 )
+from inventory.services.preferences import remember_language
 from inventory.services.reservations import (
     ReservationLine,
     ReserveResult,
@@ -38,6 +39,7 @@ __all__ = [
     "issue_token",
     "reactivate_api_client",
     "release_reservations",
+    "remember_language",
     "reserve_stock",
     "restock",
     "revoke_api_client",

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
 from inventory import services
-from inventory.models import Inventory, Reservation
+from inventory.models import Inventory, Reservation, StaffPreference
 
 ROOT = Path(settings.BASE_DIR)
 MESSAGES = ROOT / "inventory" / "locale" / "zh_Hans" / "LC_MESSAGES"
@@ -280,6 +281,28 @@ def test_the_language_picked_in_the_header_wins_over_the_browsers(client, chines
     page = client.get(inventory_list, HTTP_ACCEPT_LANGUAGE="en")
     assert page["Content-Language"] == "zh-hans"
     assert "库存后台" in page.content.decode()
+
+
+def test_the_language_picked_follows_the_person_to_another_browser(client, chinese_warehouse):
+    client.force_login(chinese_warehouse)
+    inventory_list = reverse("admin:inventory_inventory_changelist")
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": inventory_list})
+
+    elsewhere = Client()  # another browser: no language cookie, an English Accept-Language
+    elsewhere.force_login(chinese_warehouse)
+    page = elsewhere.get(inventory_list, HTTP_ACCEPT_LANGUAGE="en")
+    assert page["Content-Language"] == "zh-hans"
+    assert "库存后台" in page.content.decode()
+
+    elsewhere.post(reverse("set_language"), {"language": "en", "next": inventory_list})
+    assert client.get(inventory_list, **CHINESE)["Content-Language"] == "en"
+
+
+def test_a_person_who_never_picked_gets_the_browsers_language(client, chinese_warehouse):
+    client.force_login(chinese_warehouse)
+    page = client.get(reverse("admin:inventory_inventory_changelist"), **CHINESE)
+    assert page["Content-Language"] == "zh-hans"
+    assert not StaffPreference.objects.filter(user=chinese_warehouse).exists()
 
 
 def test_the_api_answers_in_english_whatever_the_language(client, chinese_warehouse):
