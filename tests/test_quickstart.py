@@ -119,6 +119,7 @@ def test_the_sqlite_quick_start_serves_the_simulator_without_a_5xx(sqlite_quicks
     )  # fmt: skip
 
     summary = simulation.stdout
+    print(summary)  # the note quotes it (pytest -s)
     assert simulation.returncode == 0, summary + simulation.stderr
     assert "Errors by code: none" in summary, summary
     assert "The ledger matches every product." in summary, summary
