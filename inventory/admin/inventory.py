@@ -79,36 +79,38 @@ def stock_form_url(name: str, item: Inventory) -> str:
     return reverse(f"admin:inventory_inventory_{name}", args=[item.pk])
 
 
-class StockStatusFilter(admin.SimpleListFilter):
+class ConditionFilter(admin.SimpleListFilter):
+    """A list filter whose every choice stands for one condition on the rows."""
+
+    # value in the URL -> (label, condition)
+    conditions: dict[str, tuple[str, Q]] = {}
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.conditions.items()]
+
+    def queryset(self, request, queryset):
+        chosen = self.conditions.get(self.value())
+        return queryset if chosen is None else queryset.filter(chosen[1])
+
+
+class StockStatusFilter(ConditionFilter):
     title = _("stock")
     parameter_name = "stock"
-
-    def lookups(self, request, model_admin):
-        return [("low", _("Low stock (at or below threshold)")), ("out", _("Out of stock"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "low":
-            return queryset.filter(available_stock__lte=F("low_stock_threshold"))
-        if self.value() == "out":
-            return queryset.filter(available_stock=0)
-        return queryset
+    conditions = {
+        "low": (_("Low stock (at or below threshold)"), Q(available_stock__lte=F("low_stock_threshold"))),
+        "out": (_("Out of stock"), Q(available_stock=0)),
+    }
 
 
-class ActiveReservationsFilter(admin.SimpleListFilter):
+class ActiveReservationsFilter(ConditionFilter):
     title = _("active reservations")
     parameter_name = "reserved"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Has active reservations")), ("no", _("No active reservations"))]
-
     # reserved_stock is the sum of the item's active holds (verify_ledger checks
     # that), so the counter answers without a join on the reservations table.
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(reserved_stock__gt=0)
-        if self.value() == "no":
-            return queryset.filter(reserved_stock=0)
-        return queryset
+    conditions = {
+        "yes": (_("Has active reservations"), Q(reserved_stock__gt=0)),
+        "no": (_("No active reservations"), Q(reserved_stock=0)),
+    }
 
 
 @admin.register(Inventory)
