@@ -136,7 +136,7 @@ class InventoryAdmin(StrictModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-filter counts are full counts too
     actions = ("set_threshold_of_selected",)
-    add_fields = ("product_id", "sku", "name", "available_stock", "low_stock_threshold")
+    add_fields = AddItemForm.Meta.fields
     # The item page, read-only; the version stays out of sight (the forms carry it).
     item_fields = (
         "product_id_field",
