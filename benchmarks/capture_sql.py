@@ -34,6 +34,12 @@ def capture(method: str, path: str, body: str, token: str) -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from inventory.models import Warehouse
+    from inventory.selectors.warehouses import warehouse_code
+
+    # What a server process reads once and keeps (the warehouses' codes, which answers name) is read
+    # before the capture: what is captured is what every later request sends.
+    warehouse_code(Warehouse.objects.values_list("id", flat=True).first())
     client = Client(SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
     with CaptureQueriesContext(connection) as captured:
         if method == "GET":

@@ -2,14 +2,20 @@
 
 This is test-data generation, not application code: rows are inserted straight
 into a benchmark database with `INSERT ... SELECT generate_series`, and every
-product gets the log entries that explain its counters (a `create` entry, then
-one entry per movement), so `manage.py verify_ledger` passes on the result.
+stock level gets the log entries that explain its counters (a `create` entry,
+then one entry per movement), so `manage.py verify_ledger` passes on the result.
+
+The counters live in inventory_stocklevel, one row per product per warehouse (a
+product's row in inventory_inventory holds its names only); log entries and
+reservations name their level's warehouse. Warehouses are named by code, as the
+API names them; `default` is the one a fresh install has.
 """
 
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psycopg
@@ -17,9 +23,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 ACTOR = "bench-data"
+DEFAULT_WAREHOUSE = "default"
 INSERT_LOG_ENTRIES = """INSERT INTO inventory_inventorylog
-    (product_id, operation, quantity, available_before, available_after, reserved_before, reserved_after,
-     order_id, actor, reason, reference, created_at)"""
+    (product_id, warehouse_id, operation, quantity, available_before, available_after, reserved_before,
+     reserved_after, order_id, actor, reason, reference, created_at)"""
+# The level of a product in the warehouse %(warehouse)s (a code).
+WAREHOUSE_ID = "(SELECT id FROM inventory_warehouse WHERE code = %(warehouse)s)"
 
 
 def database_url(name: str) -> str:
@@ -61,6 +70,19 @@ def recreate_database(name: str, env: dict[str, str]) -> None:
     manage(env, "migrate", "--no-input", "-v", "0")
 
 
+def is_migrated(env: dict[str, str]) -> bool:
+    """Whether the database of `env` has every migration applied (`migrate --check`)."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--check", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
 def database_exists(name: str) -> bool:
     with psycopg.connect(database_url("postgres"), autocommit=True) as admin:
         return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
@@ -82,26 +104,95 @@ class ProductRange:
         return self.first + self.count - 1
 
 
-def create_products(db: psycopg.Connection, products: ProductRange, *, stock_sql: str, threshold: int = 10) -> None:
-    """Inventory rows with their `create` entries; `stock_sql` is an expression of `g`, the product id."""
-    bounds = {"first": products.first, "last": products.last, "threshold": threshold, "actor": ACTOR}
+@dataclass(frozen=True)
+class Site:
+    """A warehouse of the benchmark's network."""
+
+    code: str
+    region: str
+    latitude: float
+    longitude: float
+
+
+# Three warehouses about 1,000-2,000 km apart, and the pool that routes to the nearest.
+SITES = (
+    Site("bench-east", "east", 31.23, 121.47),
+    Site("bench-north", "north", 39.90, 116.40),
+    Site("bench-south", "south", 23.13, 113.26),
+)
+NEAREST_POOL = "bench-near"
+_CREATE_NETWORK = """
+from inventory import services
+for site in {sites!r}:
+    services.create_warehouse(actor={actor!r}, **site)
+codes = [site["code"] for site in {sites!r}]
+services.create_pool(code={pool!r}, warehouses=codes, strategy="nearest", actor={actor!r})
+"""
+
+
+def create_network(env: dict[str, str], sites: Sequence[Site] = SITES, pool: str = NEAREST_POOL) -> None:
+    """The warehouses and their `nearest` pool, through the services (in a manage.py shell of the database)."""
+    code = _CREATE_NETWORK.format(sites=[asdict(site) for site in sites], pool=pool, actor=ACTOR)
+    manage(env, "shell", "--no-imports", "-c", code)
+
+
+def warehouse_ids(db: psycopg.Connection, codes: Sequence[str]) -> list[int]:
+    """The ids of the warehouses with these codes, in the same order; each must exist."""
+    found = dict(db.execute("SELECT code, id FROM inventory_warehouse WHERE code = ANY(%s)", [list(codes)]).fetchall())
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise RuntimeError(f"No warehouse {', '.join(missing)} in the benchmark database.")
+    return [found[code] for code in codes]
+
+
+def create_products(
+    db: psycopg.Connection,
+    products: ProductRange,
+    *,
+    stock_sql: str,
+    threshold: int = 10,
+    warehouses: Sequence[str] = (DEFAULT_WAREHOUSE,),
+) -> None:
+    """Products with a level in each of `warehouses` and each level's `create` entry.
+
+    `stock_sql` is an expression of `g`, the product id, and `w`, the warehouse's
+    position in `warehouses` (0, 1, ...): the level's available stock.
+    """
+    bounds = {
+        "first": products.first,
+        "last": products.last,
+        "threshold": threshold,
+        "actor": ACTOR,
+        "warehouse_ids": warehouse_ids(db, warehouses),
+    }
+    levels = f"""
+        generate_series(%(first)s::bigint, %(last)s::bigint) g
+        CROSS JOIN unnest(%(warehouse_ids)s::bigint[]) WITH ORDINALITY AS wh(id, n),
+        LATERAL (SELECT (wh.n - 1)::int AS w) pos, LATERAL (SELECT {stock_sql} AS s) stock"""
     with db.transaction():
         db.execute(
+            """
+            INSERT INTO inventory_inventory (product_id, created_at)
+            SELECT g, now() FROM generate_series(%(first)s::bigint, %(last)s::bigint) g
+            """,
+            bounds,
+        )
+        db.execute(
             f"""
-            INSERT INTO inventory_inventory
-                (product_id, available_stock, reserved_stock, low_stock_threshold, low_stock_since, version,
-                 created_at, updated_at)
-            SELECT g, s, 0, %(threshold)s, CASE WHEN s <= %(threshold)s THEN now() END, 1, now(), now()
-            FROM generate_series(%(first)s::bigint, %(last)s::bigint) g, LATERAL (SELECT {stock_sql} AS s) stock
+            INSERT INTO inventory_stocklevel
+                (product_id, warehouse_id, available_stock, reserved_stock, in_transit, low_stock_threshold,
+                 low_stock_since, version, created_at, updated_at)
+            SELECT g, wh.id, s, 0, 0, %(threshold)s, CASE WHEN s <= %(threshold)s THEN now() END, 1, now(), now()
+            FROM {levels}
             """,
             bounds,
         )
         db.execute(
             f"""
             {INSERT_LOG_ENTRIES}
-            SELECT g, 'create', s, 0, s, 0, 0, '', %(actor)s, 'benchmark data', '', now()
-            FROM generate_series(%(first)s::bigint, %(last)s::bigint) g, LATERAL (SELECT {stock_sql} AS s) stock
-            ORDER BY g
+            SELECT g, wh.id, 'create', s, 0, s, 0, 0, '', %(actor)s, 'benchmark data', '', now()
+            FROM {levels}
+            ORDER BY g, wh.n
             """,
             bounds,
         )
@@ -112,38 +203,46 @@ def create_product(db: psycopg.Connection, product_id: int, stock: int) -> None:
 
 
 def add_restock_history(db: psycopg.Connection, product_id: int, entries: int) -> None:
-    """`entries` restocks of one unit each on a product created with no stock."""
+    """`entries` restocks of one unit each on a product created with no stock (in `default`)."""
+    params = {"product": product_id, "entries": entries, "actor": ACTOR, "warehouse": DEFAULT_WAREHOUSE}
     with db.transaction():
         db.execute(
             f"""
             {INSERT_LOG_ENTRIES}
-            SELECT %(product)s, 'restock', 1, k - 1, k, 0, 0, '', %(actor)s, 'benchmark data', '',
+            SELECT %(product)s, {WAREHOUSE_ID}, 'restock', 1, k - 1, k, 0, 0, '', %(actor)s, 'benchmark data', '',
                    now() - make_interval(secs => %(entries)s - k)
             FROM generate_series(1, %(entries)s) k ORDER BY k
             """,
-            {"product": product_id, "entries": entries, "actor": ACTOR},
+            params,
         )
         db.execute(
-            "UPDATE inventory_inventory SET available_stock = available_stock + %(entries)s, low_stock_since = NULL,"
-            " version = version + %(entries)s WHERE product_id = %(product)s",
-            {"product": product_id, "entries": entries},
+            "UPDATE inventory_stocklevel SET available_stock = available_stock + %(entries)s, low_stock_since = NULL,"
+            f" version = version + %(entries)s WHERE product_id = %(product)s AND warehouse_id = {WAREHOUSE_ID}",
+            params,
         )
 
 
 def add_overdue_holds(db: psycopg.Connection, products: ProductRange, holds_per_product: int) -> None:
-    """Active reservations of one unit each, already past `expires_at`, with their `reserve` entries.
+    """Active reservations of one unit each in `default`, already past `expires_at`, with their `reserve` entries.
 
-    Each product must have been created with at least `holds_per_product` units available.
+    Each product must have been created with at least `holds_per_product` units available there.
     """
-    params = {"first": products.first, "last": products.last, "holds": holds_per_product, "actor": ACTOR}
+    params = {
+        "first": products.first,
+        "last": products.last,
+        "holds": holds_per_product,
+        "actor": ACTOR,
+        "warehouse": DEFAULT_WAREHOUSE,
+    }
     series = "generate_series(%(first)s::bigint, %(last)s::bigint) g CROSS JOIN generate_series(1, %(holds)s) j"
     with db.transaction():
         db.execute(
             f"""
             INSERT INTO inventory_reservation
-                (product_id, order_id, quantity, status, reacquired, expires_at, created_at, updated_at)
-            SELECT g, 'overdue-' || g || '-' || j, 1, 'active', false, now() - interval '1 minute',
-                   now() - interval '31 minutes', now() - interval '31 minutes'
+                (product_id, warehouse_id, order_id, quantity, status, reacquired, expires_at, created_at,
+                 updated_at)
+            SELECT g, {WAREHOUSE_ID}, 'overdue-' || g || '-' || j, 1, 'active', false,
+                   now() - interval '1 minute', now() - interval '31 minutes', now() - interval '31 minutes'
             FROM {series}
             """,
             params,
@@ -151,26 +250,26 @@ def add_overdue_holds(db: psycopg.Connection, products: ProductRange, holds_per_
         db.execute(
             f"""
             {INSERT_LOG_ENTRIES}
-            SELECT g, 'reserve', 1, i.available_stock - j + 1, i.available_stock - j, j - 1, j,
+            SELECT g, i.warehouse_id, 'reserve', 1, i.available_stock - j + 1, i.available_stock - j, j - 1, j,
                    'overdue-' || g || '-' || j, %(actor)s, '', '', now() - interval '31 minutes'
-            FROM {series} JOIN inventory_inventory i ON i.product_id = g
+            FROM {series} JOIN inventory_stocklevel i ON i.product_id = g AND i.warehouse_id = {WAREHOUSE_ID}
             ORDER BY g, j
             """,
             params,
         )
         db.execute(
-            """
-            UPDATE inventory_inventory
+            f"""
+            UPDATE inventory_stocklevel
             SET available_stock = available_stock - %(holds)s, reserved_stock = reserved_stock + %(holds)s,
                 version = version + %(holds)s
-            WHERE product_id BETWEEN %(first)s AND %(last)s
+            WHERE product_id BETWEEN %(first)s AND %(last)s AND warehouse_id = {WAREHOUSE_ID}
             """,
             params,
         )
 
 
 def analyze(db: psycopg.Connection) -> None:
-    db.execute("ANALYZE inventory_inventory, inventory_inventorylog, inventory_reservation")
+    db.execute("ANALYZE inventory_inventory, inventory_stocklevel, inventory_inventorylog, inventory_reservation")
 
 
 def api_token(env: dict[str, str], name: str, role: str) -> str:

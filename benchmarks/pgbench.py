@@ -37,37 +37,40 @@ def pgbench_script(order_id: str, statements: list[str]) -> str:
     return SCRIPT_HEADER + "".join(f"{line};\n" for line in lines)
 
 
-# What the reserve of one line could send instead: the guarded update, the hold and its log entry in
-# one statement (its own transaction), so the row lock is held for no round trip to Python at all.
-# Not the application's SQL: the database's limit for the single-statement design (RESULTS.md).
+# What the reserve of one line could send instead: the guarded update of the level, the hold and its log
+# entry in one statement (its own transaction), so the row lock is held for no round trip to Python at all,
+# and no pool is looked up (the level is named). Not the application's SQL: the database's limit for the
+# single-statement design (RESULTS.md).
 ONE_STATEMENT_RESERVE = """
 WITH moved AS (
-  UPDATE inventory_inventory SET version = version + 1, updated_at = STATEMENT_TIMESTAMP(),
+  UPDATE inventory_stocklevel SET version = version + 1, updated_at = STATEMENT_TIMESTAMP(),
     available_stock = available_stock - 1, reserved_stock = reserved_stock + 1,
     low_stock_since = CASE WHEN available_stock - 1 <= low_stock_threshold
       THEN COALESCE(low_stock_since, STATEMENT_TIMESTAMP()) END
-  WHERE product_id = {product_id} AND available_stock >= 1
-  RETURNING product_id, available_stock, reserved_stock
+  WHERE product_id = {product_id} AND warehouse_id = {warehouse_id} AND available_stock >= 1
+  RETURNING product_id, warehouse_id, available_stock, reserved_stock
 ), held AS (
   INSERT INTO inventory_reservation
-    (product_id, order_id, quantity, status, reacquired, expires_at, created_at, updated_at)
-  SELECT product_id, {order_id}, 1, 'active', false, STATEMENT_TIMESTAMP() + interval '1800 seconds',
+    (product_id, warehouse_id, order_id, quantity, status, reacquired, expires_at, created_at, updated_at)
+  SELECT product_id, warehouse_id, {order_id}, 1, 'active', false, STATEMENT_TIMESTAMP() + interval '1800 seconds',
     STATEMENT_TIMESTAMP(), STATEMENT_TIMESTAMP() FROM moved
   RETURNING id
 )
 INSERT INTO inventory_inventorylog
-  (product_id, operation, quantity, available_before, available_after, reserved_before, reserved_after,
-   order_id, actor, reason, reference, created_at)
-SELECT product_id, 'reserve', 1, available_stock + 1, available_stock, reserved_stock - 1, reserved_stock,
-  {order_id}, 'bench-orders', '', '', STATEMENT_TIMESTAMP() FROM moved
+  (product_id, warehouse_id, operation, quantity, available_before, available_after, reserved_before,
+   reserved_after, order_id, actor, reason, reference, created_at)
+SELECT product_id, warehouse_id, 'reserve', 1, available_stock + 1, available_stock, reserved_stock - 1,
+  reserved_stock, {order_id}, 'bench-orders', '', '', STATEMENT_TIMESTAMP() FROM moved
 """
 
 
-def one_statement_script(statements: list[str], product_id: int) -> str:
-    """The captured token lookup, then the reserve as ONE_STATEMENT_RESERVE."""
+def one_statement_script(statements: list[str], product_id: int, warehouse_id: int) -> str:
+    """The captured token lookup, then the reserve as ONE_STATEMENT_RESERVE on the product's level in the warehouse."""
     token_lookup = " ".join(statements[0].split())
-    reserve = " ".join(ONE_STATEMENT_RESERVE.format(product_id=int(product_id), order_id=REPLAY_ORDER_ID).split())
-    return f"{SCRIPT_HEADER}{token_lookup};\n{reserve};\n"
+    reserve = ONE_STATEMENT_RESERVE.format(
+        product_id=int(product_id), warehouse_id=int(warehouse_id), order_id=REPLAY_ORDER_ID
+    )
+    return f"{SCRIPT_HEADER}{token_lookup};\n{' '.join(reserve.split())};\n"
 
 
 def run_pgbench(database: str, script: str, *, clients: int, duration_s: int) -> dict:

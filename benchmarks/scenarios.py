@@ -1,4 +1,5 @@
-"""The five scenarios of issue 7 and the bare-endpoint baseline, each against a running server.
+"""The five scenarios of issue 7, the routed one of issue 14 and the bare-endpoint baseline, each
+against a running server.
 
 Every function takes a Context (where the server is, the tokens, a connection to
 its database) and returns a plain dict of figures for benchmarks/report.py.
@@ -135,7 +136,8 @@ def _sale_check(ctx: Context, product_id: int, stock: int, report) -> dict:
         "SELECT COALESCE(SUM(quantity), 0), COUNT(*) FROM inventory_reservation WHERE product_id = %s", [product_id]
     ).fetchone()
     available, reserved = ctx.db.execute(
-        "SELECT available_stock, reserved_stock FROM inventory_inventory WHERE product_id = %s", [product_id]
+        "SELECT SUM(available_stock), SUM(reserved_stock) FROM inventory_stocklevel WHERE product_id = %s",
+        [product_id],
     ).fetchone()
     ledger_ok, ledger_says = data.verify_ledger(ctx.env, product_id)
     labels = report.recorder.labels
@@ -170,6 +172,105 @@ def everyday(ctx: Context, products: data.ProductRange, *, clients: int, duratio
 
     figures = ctx.load(clients=clients, step=step, headers=ctx.headers(ctx.internal_token), duration_s=duration_s)
     return {"clients": clients, **figures}
+
+
+# The routed scenario's stock: 0 to 5 units per level (about 7.5 a product), so that the nearest
+# warehouse is often short and a line goes farther or is split, and popular products sell out.
+ROUTED_STOCK_SQL = "mod(g * 7919 + w * 7907, 6)"
+ROUTED_MAX_QUANTITY = 3
+# Destinations lie up to this many degrees (latitude and longitude) from their region's warehouse.
+DESTINATION_SPREAD_DEGREES = 4.0
+
+
+def routed(ctx: Context, products: data.ProductRange, *, clients: int, duration_s: float, seed: int) -> dict:
+    """Reserves of 1-3 units through the `nearest` pool of three warehouses, to random regions.
+
+    `products` get a level in each of data.SITES (ROUTED_STOCK_SQL). The product of
+    each reserve is drawn with a skew (the first products far more often), so some
+    sell out under contention. Then the database is asked whether any level gave more
+    than it had.
+    """
+    data.create_products(
+        ctx.db, products, stock_sql=ROUTED_STOCK_SQL, warehouses=[site.code for site in data.SITES], threshold=1
+    )
+    data.analyze(ctx.db)
+    tag = f"{seed}-{clients}"
+    answered = {"parts": 0, "split": 0, "units": 0}
+
+    def label(answer: Answer) -> str:
+        if answer.status_code != 201:
+            return status_label(answer)
+        parts = answer.json()["reservations"]
+        answered["parts"] += len(parts)
+        answered["split"] += len(parts) > 1
+        answered["units"] += sum(part["quantity"] for part in parts)
+        return "reserved"
+
+    async def step(session: Session, client: int, n: int) -> None:
+        rng = random.Random(f"routed-{tag}-{client}-{n}")
+        site = rng.choice(data.SITES)
+        spread = DESTINATION_SPREAD_DEGREES
+        body = {
+            "order_id": f"near-{tag}-{client}-{n}",
+            "product_id": products.first + int(products.count * rng.random() ** 2),
+            "quantity": rng.randint(1, ROUTED_MAX_QUANTITY),
+            "pool": data.NEAREST_POOL,
+            "ship_to": {
+                "region": site.region,
+                "latitude": round(site.latitude + rng.uniform(-spread, spread), 4),
+                "longitude": round(site.longitude + rng.uniform(-spread, spread), 4),
+            },
+        }
+        await session.request("POST", RESERVE, json=body, label=label)
+
+    figures = ctx.load(clients=clients, step=step, headers=ctx.headers(ctx.internal_token), duration_s=duration_s)
+    return {
+        "clients": clients,
+        "products": products.count,
+        "warehouses": len(data.SITES),
+        **figures,
+        "answered": answered,
+        **_routed_check(ctx, products),
+    }
+
+
+def _routed_check(ctx: Context, products: data.ProductRange) -> dict:
+    """From the database: units held beyond what each level was created with (oversold), the holds,
+    and levels whose units no longer add up to what they were created with."""
+    bounds = {"first": products.first, "last": products.last}
+    oversold, held, holds, by_warehouse, levels_off = ctx.db.execute(
+        """
+        WITH created AS (
+            SELECT product_id, warehouse_id, quantity AS units FROM inventory_inventorylog
+            WHERE product_id BETWEEN %(first)s AND %(last)s AND operation = 'create'
+        ), held AS (
+            SELECT product_id, warehouse_id, SUM(quantity) AS units, COUNT(*) AS holds FROM inventory_reservation
+            WHERE product_id BETWEEN %(first)s AND %(last)s AND status IN ('active', 'confirmed')
+            GROUP BY product_id, warehouse_id
+        ), per_warehouse AS (
+            SELECT w.code, SUM(held.units) AS units FROM held JOIN inventory_warehouse w ON w.id = held.warehouse_id
+            GROUP BY w.code
+        )
+        SELECT
+            (SELECT COALESCE(SUM(GREATEST(held.units - COALESCE(created.units, 0), 0)), 0)
+             FROM held LEFT JOIN created USING (product_id, warehouse_id)),
+            (SELECT COALESCE(SUM(units), 0) FROM held),
+            (SELECT COALESCE(SUM(holds), 0) FROM held),
+            (SELECT COALESCE(jsonb_object_agg(code, units), '{}') FROM per_warehouse),
+            (SELECT COUNT(*) FROM inventory_stocklevel level JOIN created USING (product_id, warehouse_id)
+             LEFT JOIN held USING (product_id, warehouse_id)
+             WHERE level.available_stock + level.reserved_stock <> created.units
+                OR level.reserved_stock <> COALESCE(held.units, 0))
+        """,
+        bounds,
+    ).fetchone()
+    return {
+        "oversold": oversold,
+        "units_held_in_db": held,
+        "reservations_in_db": holds,
+        "units_by_warehouse": {code: int(units) for code, units in by_warehouse.items()},
+        "levels_not_adding_up": levels_off,
+    }
 
 
 BATCH_SIZE = 200

@@ -72,9 +72,11 @@ def _execute(sql: str, params: dict, read):
         return read(cursor)
 
 
-def prefixed_columns(model: type[models.Model], table: str) -> str:
-    """The model's columns of `table` (a table or CTE alias), each named `<table>__<column>` in a result."""
-    return ", ".join(f"{table}.{field.column} AS {table}__{field.column}" for field in model._meta.concrete_fields)
+def prefixed_columns(model: type[models.Model], table: str, *, qualified: bool = True) -> str:
+    """The model's columns of `table` (a table or CTE alias), each named `<table>__<column>` in a result
+    (`qualified=False`: the columns written bare, for a RETURNING list)."""
+    prefix = f"{table}." if qualified else ""
+    return ", ".join(f"{prefix}{field.column} AS {table}__{field.column}" for field in model._meta.concrete_fields)
 
 
 def instance_from_row(model: type[models.Model], table: str, row: dict) -> models.Model:

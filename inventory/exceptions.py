@@ -20,6 +20,8 @@ class InventoryError(Exception):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__name__.startswith("_"):
+            return  # a private base of several errors, with no code of its own
         known = InventoryError.by_code.setdefault(cls.code, cls)
         if known is not cls and not issubclass(cls, known):
             raise TypeError(f"Two error classes claim the code {cls.code!r}: {known.__name__} and {cls.__name__}.")
@@ -47,13 +49,58 @@ class ProductNotFound(InventoryError):
         super().__init__(f"No inventory record for product {product_id}.", product_id=product_id)
 
 
+class _UnknownCode(InventoryError):
+    """A warehouse, pool or transfer that nobody created: each has its own 404 code."""
+
+    status_code = 404
+    noun = "object"
+
+    def __init__(self, code: str | int) -> None:
+        super().__init__(f"No {self.noun} {code}.", code=code)
+
+
+class WarehouseNotFound(_UnknownCode):
+    code = "warehouse_not_found"
+    default_message = "No such warehouse."
+    noun = "warehouse"
+
+
+class PoolNotFound(_UnknownCode):
+    code = "pool_not_found"
+    default_message = "No such pool."
+    noun = "pool"
+
+
+class TransferNotFound(_UnknownCode):
+    code = "transfer_not_found"
+    default_message = "No such transfer."
+    noun = "transfer"
+
+
+class TransferNotOpen(InventoryError):
+    code = "transfer_not_open"
+    status_code = 409
+    default_message = "The transfer is received or cancelled already."
+
+    def __init__(self, transfer_id: int, status: str) -> None:
+        super().__init__(f"Transfer {transfer_id} is {status}.", transfer_id=transfer_id, status=status)
+
+
 class AlreadyExists(InventoryError):
     code = "already_exists"
     status_code = 409
-    default_message = "An inventory record for this product exists already."
+    # The same code for a product, a SKU, a warehouse or a pool: the message says which.
+    default_message = "It exists already."
 
     def __init__(self, product_id: int) -> None:
         super().__init__(f"An inventory record for product {product_id} exists already.", product_id=product_id)
+
+
+class CodeInUse(AlreadyExists):
+    """A warehouse or pool code that exists already."""
+
+    def __init__(self, code: str) -> None:
+        InventoryError.__init__(self, f"{code} exists already.", code=code)
 
 
 class SkuInUse(AlreadyExists):

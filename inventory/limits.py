@@ -31,6 +31,23 @@ PRODUCT_NAME_MAX_LENGTH = 200
 # Any text but control characters (C0, DEL, C1).
 PRODUCT_NAME_PATTERN = "^[^\u0000-\u001f\u007f-\u009f]{0,200}$"
 
+# Warehouses and pools (the contract's "Warehouses, pools and transfers"). A code is
+# how every caller names one; it never changes once created.
+LOCATION_CODE_MAX_LENGTH = 32
+LOCATION_CODE_PATTERN = r"^[a-z0-9-]{1,32}$"
+LOCATION_CODE_RULE = "1 to 32 characters of a-z, 0-9 or '-'"
+DEFAULT_WAREHOUSE = "default"
+EVERY_WAREHOUSE_POOL = "all"
+WAREHOUSE_NAME_MAX_LENGTH = 200
+REGION_MAX_LENGTH = 64
+# Lower is preferred; the range leaves room to slot a warehouse in between.
+MIN_PRIORITY = -1_000_000
+MAX_PRIORITY = 1_000_000
+MAX_LATITUDE = 90
+MAX_LONGITUDE = 180
+MAX_POOL_WAREHOUSES = 200
+MAX_TRANSFER_LINES = 100
+
 # Orders and holds.
 MAX_LINES_PER_ORDER = 100
 MAX_TTL_SECONDS = 86_400
@@ -66,5 +83,25 @@ def is_product_name(value: object) -> bool:
     )
 
 
+# A warehouse's or a pool's name, a region: any text but control characters.
+LABEL_PATTERN = "^[^\u0000-\u001f\u007f-\u009f]*$"
+
+
+def is_label(value: object, max_length: int) -> bool:
+    """Text of at most `max_length` characters, none a control character (the length first: linear time)."""
+    return isinstance(value, str) and len(value) <= max_length and _CONTROL_CHARACTER_RE.search(value) is None
+
+
+def is_location_code(value: object) -> bool:
+    """A warehouse's or a pool's code."""
+    return (
+        isinstance(value, str)
+        and len(value) <= LOCATION_CODE_MAX_LENGTH
+        and _LOCATION_CODE_RE.fullmatch(value) is not None
+    )
+
+
 _SKU_RE = re.compile(SKU_PATTERN)
+_LOCATION_CODE_RE = re.compile(LOCATION_CODE_PATTERN)
+_CONTROL_CHARACTER_RE = re.compile("[\u0000-\u001f\u007f-\u009f]")
 _PRODUCT_NAME_RE = re.compile(PRODUCT_NAME_PATTERN)

@@ -1,7 +1,7 @@
 """A typed client of the inventory API for the order application.
 
     with InventoryClient("https://inventory.internal", token) as inventory:
-        inventory.reserve_order("A-1001", [Line(42, 2), Line(7, 1)])
+        inventory.reserve_order("A-1001", [Line(42, 2), Line(7, 1)], pool="cn", ship_to=ShipTo(region="east"))
         inventory.deduct("A-1001")
 
 Every call has a timeout. Connection errors, timeouts, 5xx and 429 answers are
@@ -41,6 +41,18 @@ class Line:
 
 
 @dataclass(frozen=True)
+class ShipTo:
+    """Where an order goes, for a pool that routes by distance (`nearest`): any of the three."""
+
+    region: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {field.name: value for field in fields(self) if (value := getattr(self, field.name)) is not None}
+
+
+@dataclass(frozen=True)
 class StockCheck:
     product_id: int
     available_stock: int
@@ -69,6 +81,9 @@ class Reservation:
     id: int
     order_id: str
     product_id: int
+    # The code of the warehouse the units are held in. A line split over several
+    # warehouses is several reservations of its product, one per warehouse.
+    warehouse: str
     quantity: int
     status: str  # active, confirmed, cancelled or expired
     reacquired: bool
@@ -82,6 +97,7 @@ class Reservation:
             id=body["id"],
             order_id=body["order_id"],
             product_id=body["product_id"],
+            warehouse=body["warehouse"],
             quantity=body["quantity"],
             status=body["status"],
             reacquired=body["reacquired"],
@@ -106,6 +122,13 @@ class OrderReservations:
             reservations=tuple(Reservation.from_json(item) for item in body["reservations"]),
             created=created,
         )
+
+    def by_product(self) -> dict[int, tuple[Reservation, ...]]:
+        """The reservations of each product: one, or one per warehouse for a split line."""
+        grouped: dict[int, list[Reservation]] = {}
+        for reservation in self.reservations:
+            grouped.setdefault(reservation.product_id, []).append(reservation)
+        return {product_id: tuple(parts) for product_id, parts in grouped.items()}
 
 
 @dataclass(frozen=True)
@@ -162,6 +185,12 @@ class ProductNotFound(NotFound):
 
 class ReservationNotFound(NotFound):
     code = "reservation_not_found"
+
+
+class PoolNotFound(NotFound):
+    """A reserve or a check named a pool the server does not have."""
+
+    code = "pool_not_found"
 
 
 class Conflict(InventoryAPIError):
@@ -227,6 +256,7 @@ _ERRORS_BY_CODE: dict[str, type[InventoryAPIError]] = {
         NotFound,
         ProductNotFound,
         ReservationNotFound,
+        PoolNotFound,
         InsufficientStock,
         ReservationExpired,
         AlreadyExists,
@@ -294,14 +324,20 @@ class InventoryClient:
 
     # --- Public endpoints -------------------------------------------------------
 
-    def check(self, product_id: int, quantity: int = 1) -> StockCheck:
-        """Whether `quantity` units of one product are available now."""
-        body = self._call("GET", f"/inventory/check/{product_id}", params={"quantity": quantity}).json()
+    def check(self, product_id: int, quantity: int = 1, *, pool: str | None = None) -> StockCheck:
+        """Whether `quantity` units of one product are available now (in `pool`'s warehouses; default all)."""
+        params: dict[str, Any] = {"quantity": quantity}
+        if pool is not None:
+            params["pool"] = pool
+        body = self._call("GET", f"/inventory/check/{product_id}", params=params).json()
         return _from_json(StockCheck, body)
 
-    def check_batch(self, lines: Iterable[Line]) -> BatchCheck:
+    def check_batch(self, lines: Iterable[Line], *, pool: str | None = None) -> BatchCheck:
         """The same for up to 200 lines in one call; unknown products come back `found=False`."""
-        body = self._call("POST", "/inventory/check/batch", json={"items": _lines_json(lines)}).json()
+        payload: dict[str, Any] = {"items": _lines_json(lines)}
+        if pool is not None:
+            payload["pool"] = pool
+        body = self._call("POST", "/inventory/check/batch", json=payload).json()
         return BatchCheck(
             all_available=body["all_available"], items=tuple(_from_json(BatchCheckItem, item) for item in body["items"])
         )
@@ -309,25 +345,47 @@ class InventoryClient:
     # --- Internal endpoints -----------------------------------------------------
 
     def reserve(
-        self, order_id: str, product_id: int, quantity: int, *, ttl_seconds: int | None = None
+        self,
+        order_id: str,
+        product_id: int,
+        quantity: int,
+        *,
+        ttl_seconds: int | None = None,
+        pool: str | None = None,
+        ship_to: ShipTo | None = None,
+        split: bool | None = None,
     ) -> OrderReservations:
         """Hold one line for an order; see `reserve_order`."""
         payload = {"order_id": order_id, "product_id": product_id, "quantity": quantity}
-        return self._reserve(payload, ttl_seconds)
+        return self._reserve(payload, ttl_seconds=ttl_seconds, pool=pool, ship_to=ship_to, split=split)
 
     def reserve_order(
-        self, order_id: str, lines: Iterable[Line], *, ttl_seconds: int | None = None
+        self,
+        order_id: str,
+        lines: Iterable[Line],
+        *,
+        ttl_seconds: int | None = None,
+        pool: str | None = None,
+        ship_to: ShipTo | None = None,
+        split: bool | None = None,
     ) -> OrderReservations:
         """Hold every line of an order, or none (`InsufficientStock` lists the short lines).
+
+        `pool` names the warehouses that may hold the lines (the server's default:
+        `all`), `ship_to` is where the order goes (a `nearest` pool tries the closest
+        warehouse first). A line no single warehouse can hold whole is split over
+        several, one reservation each, unless `split=False` (then it is short).
+        Options left as None are not sent: the server's defaults apply.
 
         Repeating it with the same lines answers the same reservations with
         `created=False`; a line already held with another quantity, or whose hold
         was cancelled or expired, raises `ReservationExists`.
         """
-        return self._reserve({"order_id": order_id, "items": _lines_json(lines)}, ttl_seconds)
+        payload = {"order_id": order_id, "items": _lines_json(lines)}
+        return self._reserve(payload, ttl_seconds=ttl_seconds, pool=pool, ship_to=ship_to, split=split)
 
     def release(self, order_id: str, product_id: int | None = None) -> OrderReservations:
-        """Order cancelled: give back its active holds (or one product's)."""
+        """Order cancelled: give back its active holds (or one product's, in every warehouse)."""
         return self._order_call("/inventory/release", order_id, product_id)
 
     def deduct(self, order_id: str, product_id: int | None = None) -> OrderReservations:
@@ -352,9 +410,10 @@ class InventoryClient:
 
     # --- Plumbing ---------------------------------------------------------------
 
-    def _reserve(self, payload: dict[str, Any], ttl_seconds: int | None) -> OrderReservations:
-        if ttl_seconds is not None:
-            payload["ttl_seconds"] = ttl_seconds
+    def _reserve(self, payload: dict[str, Any], *, ship_to: ShipTo | None, **options: Any) -> OrderReservations:
+        payload.update((name, value) for name, value in options.items() if value is not None)
+        if ship_to is not None:
+            payload["ship_to"] = ship_to.to_json()
         response = self._call("POST", "/inventory/reserve", json=payload)
         return OrderReservations.from_json(response.json(), created=response.status_code == httpx.codes.CREATED)
 

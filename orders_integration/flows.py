@@ -31,6 +31,7 @@ from inventory.exceptions import (
     ShortLine,
 )
 from inventory.services import ReservationLine
+from inventory.services.allocation import Destination
 
 if TYPE_CHECKING:
     from inventory.models import Reservation
@@ -41,6 +42,7 @@ Order = TypeVar("Order")
 
 __all__ = [
     "ORDERS_ACTOR",
+    "Destination",
     "InsufficientStock",
     "PlacedOrder",
     "RefundRequired",
@@ -54,6 +56,7 @@ __all__ = [
 @dataclass(frozen=True)
 class PlacedOrder(Generic[Order]):
     order_id: str
+    # In line order; a line split over several warehouses has one reservation per warehouse.
     reservations: list[Reservation]
     # What `create_order` returned, or None when no callback was given.
     order: Order | None
@@ -81,6 +84,9 @@ def place_order(
     create_order: Callable[[], Order] | None = None,
     actor: str = ORDERS_ACTOR,
     ttl_seconds: int | None = None,
+    pool: str | None = None,
+    ship_to: Destination | None = None,
+    split: bool | None = None,
 ) -> PlacedOrder[Order]:
     """Hold every line, then create the order; raise `InsufficientStock` (with the short lines) if one is short.
 
@@ -88,8 +94,18 @@ def place_order(
     `create_order` fails, the holds are released before its error propagates, so a
     failed checkout does not keep stock away from others until the holds expire.
     Placing the same order again with the same lines is a no-op repeat.
+
+    `pool`, `ship_to` and `split` route the lines as the API's reserve does (each
+    left as None: the services' default, `services.Routing`): the pool's warehouses
+    in its order (a `nearest` pool: closest to `ship_to` first); a line no single
+    warehouse can hold whole is split over several unless `split=False`. Paying and
+    cancelling act on every part of a split line together.
     """
-    result = services.reserve_stock(order_id=order_id, lines=lines, actor=actor, ttl_seconds=ttl_seconds)
+    given = {"pool": pool, "destination": ship_to, "split": split}
+    routing = services.Routing(**{name: value for name, value in given.items() if value is not None})
+    result = services.reserve_stock(
+        order_id=order_id, lines=lines, actor=actor, ttl_seconds=ttl_seconds, routing=routing
+    )
     if create_order is None:
         return PlacedOrder(order_id, result.reservations, None)
     try:

@@ -46,3 +46,44 @@ def make_item(db, actor):
         )
 
     return make
+
+
+@pytest.fixture
+def warehouse(db):
+    """Make a warehouse (accepting orders) through the ORM: the tests of stock need places, not their API."""
+    from inventory.models import Warehouse
+
+    def make(code: str, *, priority: int = 0, region: str = "", latitude=None, longitude=None, **fields):
+        return Warehouse.objects.create(
+            code=code, name=code, priority=priority, region=region, latitude=latitude, longitude=longitude, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def pool(db):
+    from inventory.models import Pool
+
+    def make(code: str, warehouses, strategy: str = "priority") -> Pool:
+        created = Pool.objects.create(code=code, name=code, strategy=strategy)
+        created.warehouses.set(warehouses)
+        return created
+
+    return make
+
+
+@pytest.fixture
+def spread_item(make_item, warehouse, actor):
+    """An item whose stock is spread over `default` and two more warehouses (priorities 0, 1, 2)."""
+    places = [warehouse("spread-1", priority=1), warehouse("spread-2", priority=2)]
+
+    def make(*figures: int, low_stock_threshold: int = 2) -> Inventory:
+        first, *others = figures
+        item = make_item(available_stock=first, low_stock_threshold=low_stock_threshold)
+        for place, quantity in zip(places, others, strict=True):
+            if quantity:
+                services.restock(product_id=item.product_id, quantity=quantity, actor=actor, warehouse=place.code)
+        return Inventory.objects.get(product_id=item.product_id)
+
+    return make

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from inventory.models import InventoryLog
+from inventory.models import InventoryLog, StockLevel
 
 WIDTH = 640
 HEIGHT = 220
@@ -45,16 +45,21 @@ def axis_label(value: int) -> str:
     return f"{shown:.1f}{suffix}" if shown < 10 else f"{shown:.0f}{suffix}"
 
 
-def stock_chart(product_id: int, entries: Sequence[InventoryLog], *, now: datetime) -> StockChart | None:
+def stock_chart(
+    product_id: int, entries: Sequence[InventoryLog], *, now: datetime, levels: Sequence[StockLevel] = ()
+) -> StockChart | None:
     """Step lines of available and reserved stock after each entry, up to `now`.
 
-    `entries` are oldest first. None when there is nothing to draw.
+    `entries` are oldest first, of one level or of several: the lines are then their sums.
+    `levels` are the product's levels as they are now: one that no entry changed held its
+    figures all along, and adds them throughout. None when there is nothing to draw.
     """
     if not entries:
         return None
+    available, reserved = _summed(entries, levels)
     first_at = entries[0].created_at
     span = max((now - first_at).total_seconds(), 1.0)
-    top = max(max(entry.available_after, entry.reserved_after) for entry in entries) or 1
+    top = max(*available, *reserved) or 1
     plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
 
@@ -78,10 +83,31 @@ def stock_chart(product_id: int, entries: Sequence[InventoryLog], *, now: dateti
         product_id=product_id,
         width=WIDTH,
         height=HEIGHT,
-        available_points=step_line([entry.available_after for entry in entries]),
-        reserved_points=step_line([entry.reserved_after for entry in entries]),
+        available_points=step_line(available),
+        reserved_points=step_line(reserved),
         y_ticks=[(round(y(top * i // Y_TICKS), 1), axis_label(top * i // Y_TICKS)) for i in range(Y_TICKS + 1)],
         first_at=first_at,
         last_at=now,
         entries=len(entries),
     )
+
+
+def _summed(entries: Sequence[InventoryLog], levels: Sequence[StockLevel]) -> tuple[list[int], list[int]]:
+    """The available and reserved stock over all levels after each entry.
+
+    A level's entries chain (each starts where the one before ended), so before its first
+    entry here a level held that entry's before-values.
+    """
+    changed = {entry.warehouse_id for entry in entries}
+    resting = [level for level in levels if level.warehouse_id not in changed]
+    resting_available = sum(level.available_stock for level in resting)
+    resting_reserved = sum(level.reserved_stock for level in resting)
+    held: dict[int, tuple[int, int]] = {}
+    for entry in entries:
+        held.setdefault(entry.warehouse_id, (entry.available_before, entry.reserved_before))
+    available, reserved = [], []
+    for entry in entries:
+        held[entry.warehouse_id] = (entry.available_after, entry.reserved_after)
+        available.append(resting_available + sum(figures[0] for figures in held.values()))
+        reserved.append(resting_reserved + sum(figures[1] for figures in held.values()))
+    return available, reserved

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.exceptions import BadRequest, FieldDoesNotExist, PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import URLPattern, path
@@ -124,6 +124,15 @@ class StrictModelAdmin(admin.ModelAdmin):
         if has_nul(str(value)):
             return False
         return super().lookup_allowed(lookup, value, request)
+
+    def to_field_allowed(self, request, to_field):
+        # A hidden reverse relation (related_name "+", as TransferLine.product's) is found by
+        # its name "+" and has no primary_key: Django's own check would fail on it (a 500).
+        try:
+            field = self.opts.get_field(to_field)
+        except FieldDoesNotExist:
+            return False
+        return field.concrete and super().to_field_allowed(request, to_field)
 
     def get_object(self, request, object_id, from_field=None):
         # Django checks `?_to_field=` only when it is not empty, then looks the empty

@@ -1,8 +1,10 @@
 """CSV in and out of the back office.
 
-Import: a file of restocks (goods received) or counted quantities (a stock-take).
-Every row is checked and shown in a preview with its errors; applying goes through
-the services in one transaction, so either every row is applied or none is.
+Import: a file of restocks (goods received) or counted quantities (a stock-take), each
+row of one level: a product in the warehouse its optional `warehouse` column names
+(`default` when it names none). Every row is checked and shown in a preview with its
+errors; applying goes through the services in one transaction, so either every row is
+applied or none is.
 Export: the change list as the person filtered it, streamed.
 """
 
@@ -15,15 +17,17 @@ from datetime import datetime
 
 from django import forms
 from django.db import models, transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from inventory import limits, services
 from inventory.exceptions import InventoryError
-from inventory.models import Inventory
+from inventory.models import Inventory, StockLevel, Warehouse
 from inventory.parsing import ascii_decimal, has_nul
 
 MAX_IMPORT_ROWS = 10_000
+# limits.LOCATION_CODE_RULE in the person's language (the warehouse forms say it the same way).
+CODE_RULE = gettext_noop("1 to 32 characters of a-z, 0-9 and -")
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 EXPORT_COLUMNS = Inventory.RECORD_FIELDS
 
@@ -50,6 +54,10 @@ class ImportRow:
     quantity: int | None = None
     reason: str = ""
     reference: str = ""
+    # The code as the file has it (shortened), `default` when the column is missing or empty.
+    warehouse: str = limits.DEFAULT_WAREHOUSE
+    # The level's id, when it exists: rows are applied in the order levels are locked in.
+    level_id: int | None = None
     available_now: int | None = None
     available_after: int | None = None
     errors: list[str] = field(default_factory=list)
@@ -78,7 +86,8 @@ class CsvImportForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
         help_text=_(
-            "UTF-8 CSV with a header row: product_id, quantity (or counted), and optionally reason, reference."
+            "UTF-8 CSV with a header row: product_id, quantity (or counted), and optionally reason, reference, "
+            "warehouse (a code; default when empty)."
         ),
     )
     reason = forms.CharField(
@@ -143,6 +152,7 @@ def _parse_row(line: int, record: dict, kind: ImportKind, default_reason: str) -
         raw_product_id=_shortened(record.get("product_id") or ""),
         reason=(record.get("reason") or "").strip() or default_reason,
         reference=(record.get("reference") or "").strip(),
+        warehouse=_shortened((record.get("warehouse") or "").strip()) or limits.DEFAULT_WAREHOUSE,
     )
     row.product_id = _parse_int(record.get("product_id"), "product_id", 1, limits.MAX_PRODUCT_ID, row.errors)
     if kind is ImportKind.RESTOCK:
@@ -150,6 +160,11 @@ def _parse_row(line: int, record: dict, kind: ImportKind, default_reason: str) -
     else:
         row.quantity = _parse_int(record.get("counted"), "counted", 0, limits.MAX_QUANTITY, row.errors)
     row.errors.extend(_text_errors(row))
+    if not limits.is_location_code(row.warehouse):
+        row.errors.append(
+            gettext("warehouse must be a warehouse code (%(rule)s), not %(value)r.")
+            % {"rule": gettext(CODE_RULE), "value": row.warehouse}
+        )
     if kind is ImportKind.COUNTED and not row.reason:
         row.errors.append(gettext("A counted quantity needs a reason: give one on the row or for the whole file."))
     return row
@@ -192,19 +207,32 @@ def _shortened(raw: str | None, keep: int = 40) -> str | None:
 
 
 def _check_against_stock(rows: list[ImportRow], kind: ImportKind) -> None:
+    """Each row against its level: the product and the warehouse must exist; a level not opened yet holds 0."""
     ids = {row.product_id for row in rows if row.product_id is not None}
-    available = dict(Inventory.objects.filter(product_id__in=ids).values_list("product_id", "available_stock"))
-    repeated = Counter(row.product_id for row in rows)
+    known = set(Inventory.products.filter(product_id__in=ids).values_list("product_id", flat=True))
+    codes = {row.warehouse for row in rows if limits.is_location_code(row.warehouse)}
+    warehouse_ids = dict(Warehouse.objects.filter(code__in=codes).values_list("code", "id"))
+    levels = {
+        (product_id, warehouse_id): (level_id, available)
+        for level_id, product_id, warehouse_id, available in StockLevel.objects.filter(
+            product_id__in=known, warehouse_id__in=warehouse_ids.values()
+        ).values_list("id", "product_id", "warehouse_id", "available_stock")
+    }
+    repeated = Counter((row.product_id, row.warehouse) for row in rows)
     for row in rows:
         if row.product_id is None:
             continue
-        if row.product_id not in available:
+        if row.product_id not in known:
             row.errors.append(gettext("No inventory record for product %(product)s.") % {"product": row.product_id})
-        elif kind is ImportKind.COUNTED and repeated[row.product_id] > 1:
+        elif kind is ImportKind.COUNTED and repeated[(row.product_id, row.warehouse)] > 1:
             row.errors.append(
                 gettext("Product %(product)s is counted on more than one row.") % {"product": row.product_id}
             )
-        row.available_now = available.get(row.product_id)
+        if limits.is_location_code(row.warehouse) and row.warehouse not in warehouse_ids:
+            row.errors.append(gettext("No warehouse %(code)s.") % {"code": row.warehouse})
+        if row.product_id not in known or row.warehouse not in warehouse_ids:
+            continue
+        row.level_id, row.available_now = levels.get((row.product_id, warehouse_ids[row.warehouse]), (None, 0))
         if not row.errors:
             row.available_after = row.available_now + row.quantity if kind is ImportKind.RESTOCK else row.quantity
 
@@ -214,8 +242,9 @@ def apply_import(plan: ImportPlan, *, actor: str) -> int:
     if not plan.is_valid:
         raise ValueError("Only a plan without errors can be applied.")
     with transaction.atomic():
-        # Rows are taken in product order, the order every writer locks rows in.
-        for row in sorted(plan.rows, key=lambda row: (row.product_id, row.line)):
+        # Rows are taken in the order every writer locks levels in: by product, then level id
+        # (a level the import opens is the newest of its product).
+        for row in sorted(plan.rows, key=_lock_order):
             try:
                 _apply_row(row, plan.kind, actor)
             except InventoryError as error:
@@ -226,15 +255,16 @@ def apply_import(plan: ImportPlan, *, actor: str) -> int:
     return len(plan.rows)
 
 
+def _lock_order(row: ImportRow) -> tuple:
+    return row.product_id, row.level_id is None, row.level_id or 0, row.line
+
+
 def _apply_row(row: ImportRow, kind: ImportKind, actor: str) -> None:
+    text = {"actor": actor, "reason": row.reason, "reference": row.reference, "warehouse": row.warehouse}
     if kind is ImportKind.RESTOCK:
-        services.restock(
-            product_id=row.product_id, quantity=row.quantity, actor=actor, reason=row.reason, reference=row.reference
-        )
+        services.restock(product_id=row.product_id, quantity=row.quantity, **text)
     else:
-        services.adjust_stock(
-            product_id=row.product_id, counted=row.quantity, actor=actor, reason=row.reason, reference=row.reference
-        )
+        services.adjust_stock(product_id=row.product_id, counted=row.quantity, **text)
 
 
 class _Echo:

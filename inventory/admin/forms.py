@@ -13,11 +13,15 @@ from django.utils.translation import pgettext_lazy
 from inventory import limits, services
 from inventory.admin.presentation import domain_message
 from inventory.exceptions import InventoryError, VersionConflict
-from inventory.models import Inventory
+from inventory.models import Inventory, StockLevel, Warehouse
 
 CONFLICT_MESSAGE = _(
     "Someone else changed this item while you were looking at it; nothing was saved. "
     "The figures shown are the current ones: check them and submit again."
+)
+SWITCHED_MESSAGE = _(
+    "You chose another warehouse than the one shown; nothing was saved. "
+    "Its figures are shown now: check them and submit again."
 )
 # What the adjust form offers to pick from; any other text is a reason too.
 ADJUST_REASONS = ("received", "damaged", "lost", "found", "correction", "return")
@@ -58,31 +62,59 @@ class SuggestingTextInput(forms.TextInput):
         return f"{name}-suggestions"
 
 
+class WarehouseChoiceField(forms.ModelChoiceField):
+    """A warehouse by its code, chosen from all of them; the cleaned value is the Warehouse."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Warehouse.objects.order_by("priority", "code"), to_field_name="code", **kwargs)
+
+    def to_python(self, value):
+        # Looked up only when it can be a code: PostgreSQL refuses U+0000 in a query (a 500).
+        if value not in self.empty_values and not limits.is_location_code(value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+    def label_from_instance(self, warehouse: Warehouse) -> str:
+        return warehouse.code  # a code names a warehouse everywhere, in the API and the CSV too
+
+
 class StockChangeForm(forms.Form):
-    """A form whose `apply` calls one service for one product."""
+    """A form whose `apply` calls one service for one level: a product in the chosen warehouse."""
 
     title: str = ""
     permission: str = ""
     required_css_class = "required"  # the admin's stylesheet shows these labels in bold
 
+    # Not required: a post without it acts on `default`, as the API does. No empty choice is offered.
+    warehouse = WarehouseChoiceField(
+        label=_("Warehouse"), required=False, empty_label=None, help_text=_("The stock level the change acts on.")
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        first = next(field for field in self.fields.values() if not field.widget.is_hidden)
+        # The page opens on one level (its link on the item page): the figure is typed first.
+        first = next(field for name, field in self.fields.items() if name != "warehouse" and not field.widget.is_hidden)
         first.widget.attrs["autofocus"] = True
 
     @classmethod
-    def initial_from(cls, item: Inventory) -> dict:
-        """What the form starts with for this item."""
-        return {}
+    def initial_from(cls, item: Inventory, level: StockLevel) -> dict:
+        """What the form starts with for this item's level (saved or not yet opened)."""
+        return {"warehouse": level.warehouse.code}
+
+    def clean_warehouse(self) -> str:
+        chosen = self.cleaned_data["warehouse"]
+        return limits.DEFAULT_WAREHOUSE if chosen is None else chosen.code
 
     def apply(self, *, product_id: int, actor: str) -> Inventory:
         raise NotImplementedError
 
-    def success_message(self, item: Inventory) -> str:
-        return _("%(change)s of product %(product)s saved: %(available)s available.") % {
-            "change": self.title,
-            "product": item.product_id,
-            "available": item.available_stock,
+    def success_message(self, item: Inventory, level: StockLevel) -> str:
+        values = {"change": self.title, "product": item.product_id, "available": level.available_stock}
+        if level.warehouse.code == limits.DEFAULT_WAREHOUSE:
+            return _("%(change)s of product %(product)s saved: %(available)s available.") % values
+        return _("%(change)s of product %(product)s in %(warehouse)s saved: %(available)s available there.") % {
+            **values,
+            "warehouse": level.warehouse.code,
         }
 
     def submit(self, *, product_id: int, actor: str) -> Inventory | None:
@@ -98,20 +130,41 @@ class StockChangeForm(forms.Form):
         return None
 
     def _show_version(self, version: int) -> None:
-        # The person has now seen the current figures; a second submit may go through.
+        # The person is shown the current figures next; a second submit may go through.
         if "version" in self.fields:
             self.data = self.data.copy()
             self.data[self.add_prefix("version")] = str(version)
 
 
 class VersionedForm(StockChangeForm):
-    """Carries the version of the item the person saw, so a change made meanwhile is not overwritten."""
+    """Carries the version of the level the person saw, so a change made meanwhile is not overwritten.
+
+    `version_of` names the warehouse of that level: choosing another warehouse on the form
+    (whose figures the person has not seen) is refused, and its figures are shown instead.
+    """
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version_of = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The warehouse chosen instead of the one shown, once clean() has refused it.
+    switched_to: str | None = None
 
     @classmethod
-    def initial_from(cls, item: Inventory) -> dict:
-        return {**super().initial_from(item), "version": item.version}
+    def initial_from(cls, item: Inventory, level: StockLevel) -> dict:
+        return {**super().initial_from(item, level), "version": level.version, "version_of": level.warehouse.code}
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen, shown = cleaned.get("warehouse"), cleaned.get("version_of") or limits.DEFAULT_WAREHOUSE
+        if chosen is not None and chosen != shown:
+            self.switched_to = chosen
+            raise forms.ValidationError(SWITCHED_MESSAGE)
+        return cleaned
+
+    def show_level(self, level: StockLevel) -> None:
+        """The form carries this level's version now: the person has seen its figures, a second submit may go."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = str(level.version)
+        self.data[self.add_prefix("version_of")] = level.warehouse.code
 
 
 class RestockForm(StockChangeForm):
@@ -183,6 +236,7 @@ class AdjustForm(VersionedForm):
             reason=data["reason"],
             reference=data["reference"],
             expected_version=data["version"],
+            warehouse=data["warehouse"],
         )
 
 
@@ -199,13 +253,16 @@ class ThresholdForm(VersionedForm):
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     @classmethod
-    def initial_from(cls, item: Inventory) -> dict:
-        return {**super().initial_from(item), "low_stock_threshold": item.low_stock_threshold}
+    def initial_from(cls, item: Inventory, level: StockLevel) -> dict:
+        return {**super().initial_from(item, level), "low_stock_threshold": level.low_stock_threshold}
 
-    def success_message(self, item: Inventory) -> str:
-        return _("The low-stock threshold of product %(product)s is now %(threshold)s.") % {
-            "product": item.product_id,
-            "threshold": item.low_stock_threshold,
+    def success_message(self, item: Inventory, level: StockLevel) -> str:
+        values = {"product": item.product_id, "threshold": level.low_stock_threshold}
+        if level.warehouse.code == limits.DEFAULT_WAREHOUSE:
+            return _("The low-stock threshold of product %(product)s is now %(threshold)s.") % values
+        return _("The low-stock threshold of product %(product)s in %(warehouse)s is now %(threshold)s.") % {
+            **values,
+            "warehouse": level.warehouse.code,
         }
 
     def apply(self, *, product_id: int, actor: str) -> Inventory:
@@ -216,6 +273,7 @@ class ThresholdForm(VersionedForm):
             low_stock_threshold=data["low_stock_threshold"],
             reason=data["reason"],
             expected_version=data["version"],
+            warehouse=data["warehouse"],
         )
 
 
@@ -229,18 +287,19 @@ class BulkThresholdForm(forms.Form):
 
 
 class AddItemForm(forms.ModelForm):
-    """The add page of an item: the API's rules for the figures, the SKU and the name."""
+    """The add page of an item: the API's rules for the figures, the SKU and the name.
+
+    The opening figures are the level's in the default warehouse (a level is not a field
+    of the product), declared here with the model's defaults.
+    """
+
+    available_stock = forms.IntegerField(label=_("Available stock"), initial=0)
+    low_stock_threshold = forms.IntegerField(label=_("Low-stock threshold"), initial=limits.DEFAULT_LOW_STOCK_THRESHOLD)
 
     class Meta:
         model = Inventory
         fields = ("product_id", "sku", "name", "available_stock", "low_stock_threshold")
-        labels = {
-            "product_id": _("Product id"),
-            "sku": _("SKU"),
-            "name": _("Name"),
-            "available_stock": _("Available stock"),
-            "low_stock_threshold": _("Low-stock threshold"),
-        }
+        labels = {"product_id": _("Product id"), "sku": _("SKU"), "name": _("Name")}
 
     def clean_sku(self) -> str:
         sku = self.cleaned_data["sku"]

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Q
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from inventory.admin.common import (
@@ -50,7 +51,8 @@ class ActorFilter(admin.SimpleListFilter):
 
 @admin.register(InventoryLog)
 class InventoryLogAdmin(ProductColumn, ReadOnlyAdmin):
-    # The contract's entry fields, with before and after of a figure in one column to fit 1366 px.
+    # The contract's entry fields, with before and after of a figure in one column and the
+    # warehouse under the operation, to fit 1366 px.
     list_display = (
         "entry_column",
         "product_column",
@@ -67,9 +69,11 @@ class InventoryLogAdmin(ProductColumn, ReadOnlyAdmin):
     fields = list_display  # an entry's page shows what its row shows
     list_filter = (
         ("operation", titled(admin.ChoicesFieldListFilter, _("operation"))),
+        ("warehouse", titled(admin.RelatedFieldListFilter, _("warehouse"))),
         ActorFilter,
         ("created_at", titled(StrictDateFieldListFilter, _("date"))),
     )
+    list_select_related = ("product", "warehouse")
     search_fields = ("product_id", "order_id")
     search_help_text = _("Exact product id or order id.")
     list_per_page = 100
@@ -85,7 +89,10 @@ class InventoryLogAdmin(ProductColumn, ReadOnlyAdmin):
 
     @admin.display(description=_("operation"), ordering="operation")
     def operation_column(self, entry: InventoryLog) -> str:
-        return entry.get_operation_display()
+        # The level's warehouse, whose before/after figures the entry shows.
+        return format_html(
+            '{} <span class="product-label">@ {}</span>', entry.get_operation_display(), entry.warehouse.code
+        )
 
     @admin.display(description=_("quantity"), ordering="quantity")
     def quantity_column(self, entry: InventoryLog):

@@ -5,6 +5,7 @@ part of its migration state, while these labels are the screens' own wording.
 """
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 
 from django.contrib import admin
@@ -15,8 +16,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from inventory.exceptions import InventoryError, SkuInUse
-from inventory.models import Inventory
+from inventory.exceptions import InsufficientStock, InventoryError, SkuInUse, TransferNotOpen
+from inventory.models import Inventory, TransferStatus
 from inventory.templatetags.back_office import WHEN_FORMAT, grouped, product_label
 
 PRODUCT_LABEL = _("product")
@@ -96,8 +97,13 @@ DOMAIN_MESSAGES = {
     "stock_would_go_negative": _("Adjusting product %(product_id)s by %(delta)s would leave %(after)s available."),
     "product_not_found": _("No inventory record for product %(product_id)s."),
     "already_exists": _("An inventory record for product %(product_id)s exists already."),
+    "warehouse_not_found": _("No warehouse %(code)s."),
+    "transfer_not_found": _("No transfer %(code)s."),
+    "transfer_not_open": _("Transfer %(transfer_id)s is %(status)s: it can no longer be received or cancelled."),
+    "insufficient_stock": _("Not enough available stock: %(lines)s."),
 }
 SKU_IN_USE = _("Another product has the SKU %(sku)s.")
+SHORT_LINE = _("product %(product_id)s, %(requested)s asked for, %(available)s available")
 
 
 def domain_message(error: InventoryError) -> str:
@@ -106,6 +112,10 @@ def domain_message(error: InventoryError) -> str:
     values = dict(error.details)
     if "available_stock" in values and "delta" in values:
         values["after"] = values["available_stock"] + values["delta"]
+    if isinstance(error, InsufficientStock):
+        values["lines"] = "; ".join(SHORT_LINE % asdict(line) for line in error.short_lines)
+    if isinstance(error, TransferNotOpen):
+        values["status"] = TransferStatus(values["status"]).label
     try:
         return template % values if template is not None else error.message
     except (KeyError, TypeError, ValueError):

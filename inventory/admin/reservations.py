@@ -1,10 +1,11 @@
 """The reservations screen: read-only; a hold is released through the service, never edited."""
 
+from collections import Counter
 from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -54,6 +55,7 @@ class ReservationAdmin(ProductColumn, ReadOnlyAdmin):
         "order_column",
         "client_column",
         "product_column",
+        "warehouse_column",
         "quantity_column",
         "status_column",
         "reacquired_column",
@@ -65,9 +67,10 @@ class ReservationAdmin(ProductColumn, ReadOnlyAdmin):
     list_filter = (
         ("status", titled(admin.ChoicesFieldListFilter, _("status"))),
         ExpiryFilter,
+        ("warehouse", titled(admin.RelatedFieldListFilter, _("warehouse"))),
         ("client", titled(admin.RelatedFieldListFilter, _("client"))),
     )
-    list_select_related = ("client", "product")
+    list_select_related = ("client", "product", "warehouse")
     search_fields = ("=order_id",)
     search_help_text = _("Exact order id.")
     list_per_page = 100
@@ -78,6 +81,7 @@ class ReservationAdmin(ProductColumn, ReadOnlyAdmin):
 
     order_column = staticmethod(column("order_id", _("order")))
     client_column = staticmethod(column("client", _("client")))
+    warehouse_column = staticmethod(column("warehouse", _("warehouse"), sortable=False))
 
     @admin.display(description=_("quantity"), ordering="quantity")
     def quantity_column(self, reservation: Reservation):
@@ -108,18 +112,17 @@ class ReservationAdmin(ProductColumn, ReadOnlyAdmin):
 
     @admin.action(description=_("Release the selected active reservations"), permissions=["release"])
     def release_selected(self, request: HttpRequest, queryset: QuerySet[Reservation]):
-        active = queryset.filter(status=Reservation.Status.ACTIVE).order_by("order_id", "product_id")
+        released_with = self._released_with(queryset)
         if request.POST.get("post") != "yes":
-            return self._release_confirmation(request, queryset, active)
-        active = list(active)
-        skipped = queryset.count() - len(active)
+            return self._release_confirmation(request, queryset, released_with)
+        skipped = queryset.count() - queryset.filter(status=Reservation.Status.ACTIVE).count()
+        # The service releases an order's product in all its warehouses at once: one call for each.
+        holds = Counter((reservation.order_id, reservation.product_id) for reservation in released_with)
         released, refused = 0, []
-        for reservation in active:
+        for (order_id, product_id), count in holds.items():
             try:
-                services.release_reservations(
-                    order_id=reservation.order_id, product_id=reservation.product_id, actor=actor_of(request)
-                )
-                released += 1
+                services.release_reservations(order_id=order_id, product_id=product_id, actor=actor_of(request))
+                released += count
             except InventoryError as error:
                 refused.append(domain_message(error))
         self.message_user(
@@ -130,9 +133,23 @@ class ReservationAdmin(ProductColumn, ReadOnlyAdmin):
         for message in refused:
             self.message_user(request, message, messages.ERROR)
 
-    def _release_confirmation(self, request: HttpRequest, queryset, active) -> TemplateResponse:
+    @staticmethod
+    def _released_with(queryset: QuerySet[Reservation]) -> QuerySet[Reservation]:
+        """The active holds a release of the selection ends: with each selected one, its order's holds
+        of the same product in other warehouses (a line split over warehouses moves together)."""
+        selected = queryset.filter(
+            status=Reservation.Status.ACTIVE, order_id=OuterRef("order_id"), product_id=OuterRef("product_id")
+        )
+        return (
+            Reservation.objects.filter(status=Reservation.Status.ACTIVE)
+            .filter(Exists(selected))
+            .order_by("order_id", "product_id", "warehouse__priority", "warehouse__code")
+        )
+
+    def _release_confirmation(self, request: HttpRequest, queryset, released_with) -> TemplateResponse:
         """The page that asks before releasing; confirming posts the same selection back with post=yes."""
-        active_count = active.count()
+        active_count = released_with.count()
+        selected_active = queryset.filter(status=Reservation.Status.ACTIVE).count()
         return TemplateResponse(
             request,
             "admin/inventory/reservation/release_confirmation.html",
@@ -140,9 +157,10 @@ class ReservationAdmin(ProductColumn, ReadOnlyAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
                 "title": _("Release reservations"),
-                "listed": active.select_related("product")[:RELEASE_LISTED],
+                "listed": released_with.select_related("product", "warehouse")[:RELEASE_LISTED],
                 "active_count": active_count,
-                "skipped": queryset.count() - active_count,
+                "together": active_count - selected_active,
+                "skipped": queryset.count() - selected_active,
                 "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,

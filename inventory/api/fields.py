@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from inventory import limits
 from inventory.parsing import ascii_int, is_order_id
+from inventory.selectors.warehouses import warehouse_code
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -21,6 +22,17 @@ class StrictIntegerField(serializers.IntegerField):
         if type(data) is not int:
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean: DRF's BooleanField would take "yes", 1 or "true" too."""
+
+    default_error_messages = {"invalid": "A JSON boolean (true or false) is required."}
+
+    def to_internal_value(self, data):
+        if type(data) is not bool:
+            self.fail("invalid")
+        return data
 
 
 def is_json_int_in(value, minimum: int, maximum: int) -> bool:
@@ -106,6 +118,15 @@ def parse_query_int(name: str, raw: str | None, *, minimum: int, maximum: int, d
     return value
 
 
+def parse_query_code(name: str, raw: str | None) -> str | None:
+    """An optional warehouse or pool code of a query string or path: None when absent, else a 400 unless well formed."""
+    if raw is None:
+        return None
+    if not limits.is_location_code(raw):
+        raise serializers.ValidationError({name: [f"A code is {limits.LOCATION_CODE_RULE}."]})
+    return raw
+
+
 class StrictCharField(serializers.CharField):
     """A JSON string: numbers and booleans, which DRF's CharField would turn into text, are refused."""
 
@@ -152,3 +173,39 @@ class ProductNameField(StrictCharField):
                 f"A name is at most {limits.PRODUCT_NAME_MAX_LENGTH} characters, none a control character."
             )
         return value
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": limits.LOCATION_CODE_MAX_LENGTH,
+        "pattern": limits.LOCATION_CODE_PATTERN,
+        "example": "sh-1",
+    }
+)
+class LocationCodeField(StrictCharField):
+    """A warehouse's or a pool's code: 1..32 characters of [a-z0-9-]."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", f"A code: {limits.LOCATION_CODE_RULE}.")
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not limits.is_location_code(value):
+            raise serializers.ValidationError(f"A code is {limits.LOCATION_CODE_RULE}.")
+        return value
+
+
+@extend_schema_field({"type": "string", "example": "default", "description": "The warehouse's code."})
+class WarehouseCodeField(serializers.Field):
+    """A warehouse named by its code on output, read from the id without a join."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("source", "warehouse_id")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: int) -> str:
+        return warehouse_code(value)

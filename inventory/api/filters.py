@@ -5,14 +5,25 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions
 
 from inventory import limits
-from inventory.models import Inventory, InventoryLog, LogOperation, Reservation, ReservationStatus
+from inventory.exceptions import WarehouseNotFound
+from inventory.models import (
+    Inventory,
+    InventoryLog,
+    LogOperation,
+    Reservation,
+    ReservationStatus,
+    Transfer,
+    TransferLine,
+    TransferStatus,
+    Warehouse,
+)
 from inventory.parsing import ascii_int, is_order_id
 
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -134,8 +145,34 @@ class InventoryFilter(StrictFilterSet):
         return queryset.filter(low if value else ~low)
 
 
+@extend_schema_field({"type": "string", "pattern": limits.LOCATION_CODE_PATTERN, "minLength": 1, "maxLength": 32})
+class WarehouseCodeFilter(django_filters.CharFilter):
+    """A warehouse by its code: a malformed code is a 400, an unknown one a 404 `warehouse_not_found`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("field_name", "warehouse_id")
+        kwargs.setdefault("help_text", "Only this warehouse's (its code).")
+        kwargs.setdefault("validators", [_validate_location_code])
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        found = Warehouse.objects.filter(code=value).values_list("id", flat=True).first()
+        if found is None:
+            raise WarehouseNotFound(value)
+        return qs.filter(**{self.field_name: found})
+
+
+def _validate_location_code(value: str) -> None:
+    if not limits.is_location_code(value):
+        raise ValidationError(f"A code is {limits.LOCATION_CODE_RULE}.", code="invalid")
+
+
 class InventoryLogFilter(StrictFilterSet):
     operation = django_filters.ChoiceFilter(choices=LogOperation.choices)
+    warehouse = WarehouseCodeFilter()
     order_id = OrderIdFilter(field_name="order_id")
     since = UTCIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Entries at or after this time (ISO 8601)."
@@ -146,14 +183,35 @@ class InventoryLogFilter(StrictFilterSet):
 
     class Meta:
         model = InventoryLog
-        fields = ["operation", "order_id", "since", "until"]
+        fields = ["operation", "warehouse", "order_id", "since", "until"]
 
 
 class ReservationFilter(StrictFilterSet):
     order_id = OrderIdFilter(field_name="order_id")
     product_id = ProductIdFilter(field_name="product_id")
     status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
+    warehouse = WarehouseCodeFilter()
 
     class Meta:
         model = Reservation
-        fields = ["order_id", "product_id", "status"]
+        fields = ["order_id", "product_id", "status", "warehouse"]
+
+
+class TransferFilter(StrictFilterSet):
+    status = django_filters.ChoiceFilter(choices=TransferStatus.choices)
+    source = WarehouseCodeFilter(field_name="source_id", help_text="From this warehouse (its code).")
+    to = WarehouseCodeFilter(field_name="destination_id", help_text="To this warehouse (its code).")
+    product_id = ProductIdFilter(method="filter_product", help_text="Carrying this product.")
+
+    class Meta:
+        model = Transfer
+        fields = ["status", "to", "product_id"]
+
+    def filter_product(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(Exists(TransferLine.objects.filter(transfer=OuterRef("pk"), product_id=value)))
+
+
+# The query parameter is `from`, a Python keyword: renamed after the class is made.
+TransferFilter.base_filters["from"] = TransferFilter.base_filters.pop("source")

@@ -123,8 +123,10 @@ IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
 
 # Bounds that drf-spectacular does not carry over from a ListSerializer.
 ARRAY_BOUNDS = {
-    ("BatchCheckInputRequest", "items"): (1, 200),
-    ("ReserveOrderRequest", "items"): (1, 100),
+    ("BatchCheckInputRequest", "items"): (1, limits.MAX_BATCH_ITEMS),
+    ("ReserveOrderRequest", "items"): (1, limits.MAX_LINES_PER_ORDER),
+    ("CreateTransferInputRequest", "lines"): (1, limits.MAX_TRANSFER_LINES),
+    ("ReceiveTransferInputRequest", "lines"): (1, limits.MAX_TRANSFER_LINES),
 }
 
 

@@ -5,6 +5,8 @@ from rest_framework.routers import SimpleRouter
 from inventory.api.views.internal import OrderReservationViewSet, ReservationListViewSet
 from inventory.api.views.public import PublicCheckViewSet
 from inventory.api.views.staff import InventoryViewSet
+from inventory.api.views.transfers import TransferViewSet
+from inventory.api.views.warehouses import PoolViewSet, WarehouseViewSet
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -21,5 +23,8 @@ router.register("inventory/reservations", ReservationListViewSet, basename="rese
 router.register("inventory", OrderReservationViewSet, basename="order-reservations")
 router.register("inventory/check", PublicCheckViewSet, basename="inventory-check")
 router.register("inventory", InventoryViewSet, basename="inventory")
+router.register("transfers", TransferViewSet, basename="transfers")
+router.register("warehouses", WarehouseViewSet, basename="warehouses")
+router.register("pools", PoolViewSet, basename="pools")
 
 urlpatterns = router.urls

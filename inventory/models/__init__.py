@@ -10,9 +10,12 @@ from inventory.models.idempotency import IdempotencyKey
 from inventory.models.ledger import InventoryLog, LogOperation
 from inventory.models.preferences import StaffPreference
 from inventory.models.reservations import Reservation, ReservationStatus
-from inventory.models.stock import Inventory, InventoryRowCount
+from inventory.models.stock import Inventory, InventoryRowCount, StockLevel
+from inventory.models.transfers import OPEN_TRANSFER_STATUSES, Transfer, TransferLine, TransferStatus
+from inventory.models.warehouses import Pool, PoolStrategy, Warehouse
 
 __all__ = [
+    "OPEN_TRANSFER_STATUSES",
     "ApiClient",
     "ApiClientRole",
     "IdempotencyKey",
@@ -20,7 +23,14 @@ __all__ = [
     "InventoryLog",
     "InventoryRowCount",
     "LogOperation",
+    "Pool",
+    "PoolStrategy",
     "Reservation",
     "ReservationStatus",
     "StaffPreference",
+    "StockLevel",
+    "Transfer",
+    "TransferLine",
+    "TransferStatus",
+    "Warehouse",
 ]

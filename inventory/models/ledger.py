@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory import limits
 from inventory.models.stock import Inventory
+from inventory.models.warehouses import Warehouse
 
 # The actor of the changes the service makes by itself (the expiry of overdue holds).
 SYSTEM_ACTOR = "system"
@@ -32,16 +33,20 @@ class LogOperation(models.TextChoices):
     RESTOCK = "restock", _("Restock")
     ADJUST = "adjust", _("Adjust")
     THRESHOLD = "threshold", _("Threshold")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
+    TRANSFER_RETURN = "transfer_return", _("Transfer return")
 
 
 class InventoryLog(models.Model):
-    """The ledger: one row per change of an inventory row, never changed afterwards."""
+    """The ledger: one row per change of a stock level, never changed afterwards."""
 
     Operation = LogOperation
     # What a log entry shows, in the contract's order (the API and the admin).
     ENTRY_FIELDS = (
         "id",
         "product_id",
+        "warehouse",
         "operation",
         "quantity",
         "available_before",
@@ -63,6 +68,8 @@ class InventoryLog(models.Model):
         related_name="log_entries",
         db_constraint=True,
     )
+    # The level the entry changed; its before/after values are that level's.
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="log_entries")
     operation = models.CharField(max_length=16, choices=LogOperation.choices)
     quantity = models.BigIntegerField()
     available_before = models.BigIntegerField()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory import limits
 from inventory.models.stock import Inventory
+from inventory.models.warehouses import Warehouse
 
 
 class ReservationStatus(models.TextChoices):
@@ -18,7 +19,7 @@ class ReservationStatus(models.TextChoices):
 
 
 class Reservation(models.Model):
-    """Units of one product held for one order line until `expires_at`."""
+    """Units of one product in one warehouse held for one order line until `expires_at`."""
 
     Status = ReservationStatus
 
@@ -30,6 +31,9 @@ class Reservation(models.Model):
         related_name="reservations",
         db_index=False,  # reservation_product_list_idx and the unique (product, order_id) lead with it
     )
+    # The warehouse whose stock level holds the units. A line split over several
+    # warehouses is one reservation per warehouse; they move together.
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations")
     order_id = models.CharField(max_length=limits.ORDER_ID_MAX_LENGTH)
     quantity = models.BigIntegerField()
     status = models.CharField(max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.ACTIVE)
@@ -55,7 +59,9 @@ class Reservation(models.Model):
         verbose_name_plural = _("reservations")
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "order_id"], name="reservation_unique_product_order"),
+            models.UniqueConstraint(
+                fields=["product", "order_id", "warehouse"], name="reservation_unique_product_order_warehouse"
+            ),
             models.CheckConstraint(
                 condition=Q(quantity__gt=0, quantity__lte=limits.MAX_QUANTITY), name="reservation_quantity_in_range"
             ),

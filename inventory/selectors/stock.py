@@ -1,5 +1,6 @@
 """Read-only queries shared by the API, the admin, the digest and the ledger check."""
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -8,7 +9,15 @@ from itertools import groupby
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Abs, Now
 
-from inventory.models import Inventory, InventoryLog, InventoryRowCount, Reservation
+from inventory.models import (
+    OPEN_TRANSFER_STATUSES,
+    Inventory,
+    InventoryLog,
+    InventoryRowCount,
+    Reservation,
+    StockLevel,
+    TransferLine,
+)
 
 
 def matching_items(items: QuerySet[Inventory], *, product_id: int | None, term: str) -> QuerySet[Inventory]:
@@ -23,10 +32,23 @@ def matching_items(items: QuerySet[Inventory], *, product_id: int | None, term: 
     return items.filter(matches)
 
 
+def levels_of(product_id: int) -> QuerySet[StockLevel]:
+    """A product's levels, preferred warehouse first."""
+    return StockLevel.objects.filter(product_id=product_id).order_by("warehouse__priority", "warehouse__code")
+
+
 def low_stock_items() -> QuerySet[Inventory]:
-    """Items at or below their threshold, fewest available first."""
-    return Inventory.objects.filter(available_stock__lte=F("low_stock_threshold")).order_by(
-        "available_stock", "product_id"
+    """Items at or below their threshold (summed over their levels), fewest available first.
+
+    A product's sums can only be low when one of its levels is, so the products are
+    first narrowed to those with a low level, read from the levels' partial index,
+    and only those are summed.
+    """
+    with_a_low_level = StockLevel.objects.filter(available_stock__lte=F("low_stock_threshold")).values("product_id")
+    return (
+        Inventory.objects.filter(product_id__in=with_a_low_level)
+        .filter(available_stock__lte=F("low_stock_threshold"))
+        .order_by("available_stock", "product_id")
     )
 
 
@@ -54,55 +76,116 @@ class LedgerDiscrepancy:
 
 
 def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscrepancy]:
-    """Replay each product's log and compare it with its counters and its holds.
+    """Replay each stock level's log and compare it with its counters, its holds and its transfers.
 
-    Checks, per product: each entry's before-values equal the previous entry's
+    Checks, per level: each entry's before-values equal the previous entry's
     after-values (starting from zero); the last entry's after-values equal the
-    counters; `reserved_stock` equals the sum of the product's active holds.
-    Streams the log in product order, so memory stays flat on a large table.
+    counters; `reserved_stock` equals the sum of the level's active holds;
+    `in_transit` equals what open transfers to it have not delivered. Per product:
+    the units in all its levels plus those in transit equal what was created,
+    restocked and adjusted in, less what was deducted. Streams the log in product
+    order, so memory stays flat on a large table.
     """
-    items = Inventory.objects.order_by("product_id")
+    levels = StockLevel.objects.order_by("product_id", "warehouse_id")
     entries = InventoryLog.objects.order_by("product_id", "id")
     holds = Reservation.objects.filter(status=Reservation.Status.ACTIVE)
+    shipments = TransferLine.objects.filter(transfer__status__in=OPEN_TRANSFER_STATUSES)
     if product_id is not None:
-        items = items.filter(product_id=product_id)
+        levels = levels.filter(product_id=product_id)
         entries = entries.filter(product_id=product_id)
         holds = holds.filter(product_id=product_id)
-    held = dict(holds.values("product_id").annotate(total=Sum("quantity")).values_list("product_id", "total"))
+        shipments = shipments.filter(product_id=product_id)
+    held = {
+        (p, w): total
+        for p, w, total in holds.values("product_id", "warehouse_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("product_id", "warehouse_id", "total")
+    }
+    travelling = {
+        (p, w): total
+        for p, w, total in shipments.values("product_id", "transfer__destination_id")
+        .annotate(total=Sum(F("quantity") - F("received")))
+        .values_list("product_id", "transfer__destination_id", "total")
+    }
     log_by_product = groupby(
         entries.values_list(
-            "product_id", "id", "available_before", "available_after", "reserved_before", "reserved_after"
+            "product_id",
+            "warehouse_id",
+            "id",
+            "operation",
+            "quantity",
+            "available_before",
+            "available_after",
+            "reserved_before",
+            "reserved_after",
         ).iterator(chunk_size=5000),
         key=lambda entry: entry[0],
     )
+    level_rows = levels.values_list(
+        "product_id", "warehouse_id", "available_stock", "reserved_stock", "in_transit"
+    ).iterator(chunk_size=5000)
     pending = next(log_by_product, None)
-    for item in items.only("product_id", "available_stock", "reserved_stock").iterator(chunk_size=5000):
+    for product, product_levels in groupby(level_rows, key=lambda level: level[0]):
         product_entries = []
-        if pending is not None and pending[0] == item.product_id:
+        if pending is not None and pending[0] == product:
             product_entries = list(pending[1])
             pending = next(log_by_product, None)
-        problems = _replay(item, product_entries, held.get(item.product_id, 0))
+        problems = _replay_product(list(product_levels), product_entries, held, travelling)
         if problems:
-            yield LedgerDiscrepancy(item.product_id, problems)
+            yield LedgerDiscrepancy(product, problems)
 
 
-def _replay(item: Inventory, entries: list[tuple], held: int) -> list[str]:
+# Entries that bring units into the shop or take them out of it (signed by `_units_in`).
+_INFLOWS = (InventoryLog.Operation.CREATE, InventoryLog.Operation.RESTOCK, InventoryLog.Operation.ADJUST)
+
+
+def _replay_product(levels: list[tuple], entries: list[tuple], held: dict, travelling: dict) -> list[str]:
+    by_warehouse: dict[int, list[tuple]] = defaultdict(list)
+    for entry in entries:
+        by_warehouse[entry[1]].append(entry)
+    problems = []
+    on_hand = 0
+    for product_id, warehouse_id, available, reserved, in_transit in levels:
+        level = (product_id, warehouse_id)
+        where = f"warehouse {warehouse_id}: "
+        problems += [where + p for p in _replay_level(by_warehouse.pop(warehouse_id, []), available, reserved)]
+        if reserved != held.get(level, 0):
+            problems.append(f"{where}reserved_stock={reserved} but active reservations hold {held.get(level, 0)}")
+        if in_transit != travelling.get(level, 0):
+            problems.append(f"{where}in_transit={in_transit} but open transfers carry {travelling.get(level, 0)}")
+        on_hand += available + reserved + in_transit
+    for warehouse_id in by_warehouse:
+        problems.append(f"warehouse {warehouse_id}: log entries of a level that does not exist")
+    brought_in = sum(_units_in(entry) for entry in entries)
+    if on_hand != brought_in:
+        problems.append(
+            f"the levels and transfers hold {on_hand} units, the log brought in {brought_in} (less deductions)"
+        )
+    return problems
+
+
+def _units_in(entry: tuple) -> int:
+    operation, quantity = entry[3], entry[4]
+    if operation in _INFLOWS:
+        return quantity
+    return -quantity if operation == InventoryLog.Operation.DEDUCT else 0
+
+
+def _replay_level(entries: list[tuple], available_now: int, reserved_now: int) -> list[str]:
     problems = []
     available, reserved = 0, 0
-    for _, entry_id, available_before, available_after, reserved_before, reserved_after in entries:
+    for _, _, entry_id, _, _, available_before, available_after, reserved_before, reserved_after in entries:
         if (available_before, reserved_before) != (available, reserved):
             problems.append(
                 f"entry {entry_id} starts at available={available_before} reserved={reserved_before}, "
                 f"the previous entry ended at available={available} reserved={reserved}"
             )
         available, reserved = available_after, reserved_after
-    if (available, reserved) != (item.available_stock, item.reserved_stock):
+    if (available, reserved) != (available_now, reserved_now):
         problems.append(
-            f"the log ends at available={available} reserved={reserved}, the record holds "
-            f"available={item.available_stock} reserved={item.reserved_stock}"
+            f"the log ends at available={available} reserved={reserved}, the level holds "
+            f"available={available_now} reserved={reserved_now}"
         )
-    if item.reserved_stock != held:
-        problems.append(f"reserved_stock={item.reserved_stock} but active reservations hold {held}")
     return problems
 
 
@@ -116,14 +199,20 @@ MOVING_OPERATIONS = (
     InventoryLog.Operation.EXPIRE,
     InventoryLog.Operation.RESTOCK,
     InventoryLog.Operation.ADJUST,
+    InventoryLog.Operation.TRANSFER_OUT,
+    InventoryLog.Operation.TRANSFER_IN,
+    InventoryLog.Operation.TRANSFER_RETURN,
 )
 # The ways a hold ends: paid, cancelled, or left to time out.
 HOLD_ENDINGS = (InventoryLog.Operation.DEDUCT, InventoryLog.Operation.RELEASE, InventoryLog.Operation.EXPIRE)
 
 
-def item_log(product_id: int) -> QuerySet[InventoryLog]:
-    """One product's ledger, newest first (served by the product/newest index)."""
-    return InventoryLog.objects.filter(product_id=product_id).order_by("-id")
+def item_log(product_id: int, *, warehouse_id: int | None = None) -> QuerySet[InventoryLog]:
+    """One product's ledger, newest first (served by the product/newest index); one level's with `warehouse_id`."""
+    entries = InventoryLog.objects.filter(product_id=product_id)
+    if warehouse_id is not None:
+        entries = entries.filter(warehouse_id=warehouse_id)
+    return entries.order_by("-id")
 
 
 def active_reservations_of(product_id: int) -> QuerySet[Reservation]:
@@ -133,9 +222,9 @@ def active_reservations_of(product_id: int) -> QuerySet[Reservation]:
     )
 
 
-def stock_history(product_id: int, *, limit: int = 200) -> list[InventoryLog]:
-    """The product's last `limit` ledger entries, oldest first: the points of its stock chart."""
-    return list(reversed(item_log(product_id)[:limit]))
+def stock_history(product_id: int, *, limit: int = 200, warehouse_id: int | None = None) -> list[InventoryLog]:
+    """The product's (or one level's) last `limit` ledger entries, oldest first: the points of its stock chart."""
+    return list(reversed(item_log(product_id, warehouse_id=warehouse_id)[:limit]))
 
 
 @dataclass(frozen=True)
@@ -155,18 +244,26 @@ class DashboardFigures:
         return self.holds_expired / self.holds_ended
 
 
-def dashboard_figures(*, now: datetime, expiring_within: timedelta, rate_window: timedelta) -> DashboardFigures:
-    """The counts a warehouse lead looks at first; each is one indexed query."""
+def dashboard_figures(
+    *, now: datetime, expiring_within: timedelta, rate_window: timedelta, warehouse_id: int | None = None
+) -> DashboardFigures:
+    """The counts a warehouse lead looks at first; each is one indexed query.
+
+    With `warehouse_id`, those of one warehouse: its levels (not the products' sums), its
+    holds and its log entries.
+    """
     active = Reservation.objects.filter(status=Reservation.Status.ACTIVE)
-    endings = dict(
-        InventoryLog.objects.filter(created_at__gte=now - rate_window, operation__in=HOLD_ENDINGS)
-        .values("operation")
-        .annotate(count=Count("id"))
-        .values_list("operation", "count")
-    )
+    endings = InventoryLog.objects.filter(created_at__gte=now - rate_window, operation__in=HOLD_ENDINGS)
+    if warehouse_id is None:
+        low, out = low_stock_items(), Inventory.objects.filter(available_stock=0)
+    else:
+        levels = StockLevel.objects.filter(warehouse_id=warehouse_id)
+        low, out = levels.filter(available_stock__lte=F("low_stock_threshold")), levels.filter(available_stock=0)
+        active, endings = active.filter(warehouse_id=warehouse_id), endings.filter(warehouse_id=warehouse_id)
+    endings = dict(endings.values("operation").annotate(count=Count("id")).values_list("operation", "count"))
     return DashboardFigures(
-        low_stock=low_stock_items().count(),
-        out_of_stock=Inventory.objects.filter(available_stock=0).count(),
+        low_stock=low.count(),
+        out_of_stock=out.count(),
         active_reservations=active.count(),
         expiring_soon=active.filter(expires_at__lte=now + expiring_within).count(),
         holds_ended=sum(endings.values()),
@@ -174,11 +271,14 @@ def dashboard_figures(*, now: datetime, expiring_within: timedelta, rate_window:
     )
 
 
-def most_moved_items(*, since: datetime, limit: int = 10) -> list[dict]:
-    """Products with the most units moved since `since`: product_id, units, movements."""
+def most_moved_items(*, since: datetime, limit: int = 10, warehouse_id: int | None = None) -> list[dict]:
+    """Products with the most units moved since `since` (in one warehouse, with `warehouse_id`):
+    product_id, units, movements."""
+    entries = InventoryLog.objects.filter(created_at__gte=since, operation__in=MOVING_OPERATIONS)
+    if warehouse_id is not None:
+        entries = entries.filter(warehouse_id=warehouse_id)
     return list(
-        InventoryLog.objects.filter(created_at__gte=since, operation__in=MOVING_OPERATIONS)
-        .values("product_id")
+        entries.values("product_id")
         .annotate(units=Sum(Abs("quantity")), movements=Count("id"))
         .order_by("-units", "product_id")[:limit]
     )

@@ -19,25 +19,51 @@ from inventory.services.preferences import remember_language
 from inventory.services.reservations import (
     ReservationLine,
     ReserveResult,
+    Routing,
     deduct_reservations,
     expire_overdue_reservations,
     release_reservations,
     reserve_stock,
 )
 from inventory.services.stock import adjust_stock, create_inventory, restock, set_low_stock_threshold
+from inventory.services.transfers import (
+    TransferLineInput,
+    cancel_transfer,
+    create_transfer,
+    get_transfer,
+    receive_transfer,
+)
+from inventory.services.warehouses import (
+    create_pool,
+    create_warehouse,
+    delete_pool,
+    delete_warehouse,
+    update_pool,
+    update_warehouse,
+)
 
 __all__ = [
     "SYSTEM_ACTOR",
     "IssuedToken",
     "ReservationLine",
     "ReserveResult",
+    "Routing",
+    "TransferLineInput",
     "adjust_stock",
+    "cancel_transfer",
     "create_api_client",
     "create_inventory",
+    "create_pool",
+    "create_transfer",
+    "create_warehouse",
     "deduct_reservations",
+    "delete_pool",
+    "delete_warehouse",
     "expire_overdue_reservations",
+    "get_transfer",
     "issue_token",
     "reactivate_api_client",
+    "receive_transfer",
     "release_reservations",
     "remember_language",
     "reserve_stock",
@@ -45,4 +71,6 @@ __all__ = [
     "revoke_api_client",
     "rotate_token",
     "set_low_stock_threshold",
+    "update_pool",
+    "update_warehouse",
 ]

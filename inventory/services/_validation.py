@@ -46,3 +46,10 @@ def require_name(name: object) -> str:
             f"name must be printable text of at most {limits.PRODUCT_NAME_MAX_LENGTH} characters.", name=name
         )
     return name
+
+
+def require_location_code(name: str, code: object) -> str:
+    """A warehouse's or a pool's code."""
+    if not limits.is_location_code(code):
+        raise InvalidInput(f"{name} must be {limits.LOCATION_CODE_RULE}.", **{name: code})
+    return code

@@ -26,6 +26,17 @@ STAFF_CLIENT_PERMISSIONS = (
     "inventory.change_threshold_inventory",
     "inventory.view_inventorylog",
     "inventory.view_reservation",
+    # Stock per warehouse (issue 14).
+    "inventory.view_stocklevel",
+    "inventory.view_warehouse",
+    "inventory.add_warehouse",
+    "inventory.change_warehouse",
+    "inventory.view_pool",
+    "inventory.add_pool",
+    "inventory.change_pool",
+    "inventory.view_transfer",
+    "inventory.add_transfer",
+    "inventory.receive_transfer",
 )
 SERVICE_USER_PREFIX = "api-client."
 _NAME_RE = re.compile(limits.CLIENT_NAME_PATTERN)

@@ -8,6 +8,7 @@ these free of deadlocks:
   in product_id order, then the stock rows of those products in lock order.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,10 +29,17 @@ from inventory.exceptions import (
     ReservationNotFound,
     ShortLine,
 )
-from inventory.models import Inventory, InventoryLog, Reservation
+from inventory.models import InventoryLog, Reservation, StockLevel
 from inventory.models.ledger import SYSTEM_ACTOR
-from inventory.services import store
-from inventory.services._validation import require_int, require_order_id, require_product_id, require_quantity
+from inventory.services import allocation, store
+from inventory.services._validation import (
+    require_int,
+    require_location_code,
+    require_order_id,
+    require_product_id,
+    require_quantity,
+)
+from inventory.services.allocation import Routing
 
 Status = Reservation.Status
 Operation = InventoryLog.Operation
@@ -69,8 +77,13 @@ def reserve_stock(
     actor: str,
     ttl_seconds: int | None = None,
     client_id: int | None = None,
+    routing: Routing = allocation.EVERYWHERE,
 ) -> ReserveResult:
     """Hold stock for every line of an order, or for none of them.
+
+    Each line is held in the first warehouse of the pool's order (`routing`) that can
+    hold all of it, else split over several (one reservation per warehouse), unless
+    `routing.split` is false.
 
     Repeating a reserve whose lines all exist with the same quantities changes
     nothing. When a line is short, the product's overdue holds are expired (they
@@ -85,16 +98,20 @@ def reserve_stock(
     if ttl_seconds is None:
         ttl_seconds = settings.INVENTORY_RESERVATION_TTL
     ttl = timedelta(seconds=require_int("ttl_seconds", ttl_seconds, minimum=1, maximum=limits.MAX_TTL_SECONDS))
+    require_location_code("pool", routing.pool)
     try:
-        result = _reserve(order_id, lines, actor, ttl, client_id)
+        result = _reserve(order_id, lines, actor, ttl, client_id, routing)
     except _OverdueHoldsInTheWay as blocked:
         expire_overdue_reservations(product_ids=blocked.product_ids)
         try:
-            result = _reserve(order_id, lines, actor, ttl, client_id)
+            result = _reserve(order_id, lines, actor, ttl, client_id, routing)
         except _OverdueHoldsInTheWay as still_blocked:
             raise still_blocked.shortage from None
-    by_product = {reservation.product_id: reservation for reservation in result.reservations}
-    return ReserveResult(order_id, [by_product[line.product_id] for line in requested], result.created)
+    by_product: dict[int, list[Reservation]] = defaultdict(list)
+    for reservation in result.reservations:
+        by_product[reservation.product_id].append(reservation)
+    in_request_order = [reservation for line in requested for reservation in by_product[line.product_id]]
+    return ReserveResult(order_id, in_request_order, result.created)
 
 
 def _validated_lines(order_id: str, lines: Sequence[ReservationLine]) -> list[ReservationLine]:
@@ -110,29 +127,33 @@ def _validated_lines(order_id: str, lines: Sequence[ReservationLine]) -> list[Re
 
 
 def _reserve(
-    order_id: str, lines: list[ReservationLine], actor: str, ttl: timedelta, client_id: int | None
+    order_id: str, lines: list[ReservationLine], actor: str, ttl: timedelta, client_id: int | None, routing: Routing
 ) -> ReserveResult:
     writer = store.current()
-    outcomes = _take(writer, order_id, lines, actor=actor, ttl=ttl, client_id=client_id)
+    take = partial(_take, writer, order_id, actor=actor, ttl=ttl, routing=routing)
+    outcomes = take(lines, client_id=client_id)
     if outcomes is not None:
-        return ReserveResult(order_id, _held(outcomes), created=True)
+        return ReserveResult(order_id, _flat(_held(outcomes)), created=True)
     # The order exists: a repeat, a conflict, new lines beside old ones, or another client's order.
-    take = partial(_take, writer, order_id, actor=actor, ttl=ttl, client_id=_owner(order_id, client_id))
+    owner = _owner(order_id, client_id)
     for _ in range(_READS_OF_EXISTING_LINES):
-        existing = {
-            reservation.product_id: reservation
-            for reservation in Reservation.objects.filter(
-                order_id=order_id, product_id__in=[line.product_id for line in lines]
-            )
-        }
-        new_lines = [line for line in lines if _is_new_line(order_id, line, existing.get(line.product_id))]
+        existing: dict[int, list[Reservation]] = defaultdict(list)
+        for reservation in Reservation.objects.filter(
+            order_id=order_id, product_id__in=[line.product_id for line in lines]
+        ).order_by("id"):
+            existing[reservation.product_id].append(reservation)
+        new_lines = [line for line in lines if _is_new_line(order_id, line, existing.get(line.product_id, []))]
         if not new_lines:
-            return ReserveResult(order_id, [existing[line.product_id] for line in lines], created=False)
-        outcomes = take(new_lines)
+            return ReserveResult(order_id, _flat(existing), created=False)
+        outcomes = take(new_lines, client_id=owner)
         if outcomes is not None:
-            existing.update((reservation.product_id, reservation) for reservation in _held(outcomes))
-            return ReserveResult(order_id, [existing[line.product_id] for line in lines], created=True)
+            existing.update(_held(outcomes))
+            return ReserveResult(order_id, _flat(existing), created=True)
     raise RuntimeError(f"The lines of order {order_id} kept changing while it was reserved.")
+
+
+def _flat(by_product: dict[int, "Sequence[Reservation]"]) -> list[Reservation]:
+    return [reservation for reservations in by_product.values() for reservation in reservations]
 
 
 def _owner(order_id: str, client_id: int | None) -> int | None:
@@ -154,6 +175,7 @@ def _take(
     actor: str,
     ttl: timedelta,
     client_id: int | None,
+    routing: Routing,
 ) -> list[store.LineOutcome] | None:
     """The store's outcome of taking these lines; None when the order has one of them already
     (or is another client's)."""
@@ -164,6 +186,7 @@ def _take(
             actor=actor,
             ttl=ttl,
             client_id=client_id,
+            routing=routing,
         )
     except IntegrityError:
         # An identical request won the race to the (product, order) row.
@@ -173,20 +196,23 @@ def _take(
     return outcomes
 
 
-def _held(outcomes: list[store.LineOutcome]) -> list[Reservation]:
-    """The new holds, or the refusal that explains why nothing was taken."""
+def _held(outcomes: list[store.LineOutcome]) -> dict[int, tuple[Reservation, ...]]:
+    """The new holds per product, or the refusal that explains why nothing was taken."""
     short = [outcome for outcome in outcomes if outcome.short]
     if short:
         raise _refusal(short)
-    return [outcome.reservation for outcome in outcomes]
+    return {outcome.product_id: outcome.reservations for outcome in outcomes}
 
 
-def _is_new_line(order_id: str, line: ReservationLine, found: Reservation | None) -> bool:
-    """A line with no reservation is new; a matching live one is a repeat; anything else conflicts."""
-    if found is None:
+def _is_new_line(order_id: str, line: ReservationLine, found: list[Reservation]) -> bool:
+    """A line with no reservation is new; a matching live one (its parts summed) is a repeat;
+    anything else conflicts. A split line's parts always share their status."""
+    if not found:
         return True
-    if found.quantity != line.quantity or found.status not in (Status.ACTIVE, Status.CONFIRMED):
-        raise ReservationExists(order_id, line.product_id, found.quantity, found.status)
+    quantity = sum(reservation.quantity for reservation in found)
+    status = found[0].status
+    if quantity != line.quantity or status not in (Status.ACTIVE, Status.CONFIRMED):
+        raise ReservationExists(order_id, line.product_id, quantity, status)
     return False
 
 
@@ -288,22 +314,16 @@ def _confirm(
     held = [r for r in reservations if r.status == Status.ACTIVE]
     lapsed = [r for r in reservations if r.status == Status.EXPIRED]
     # A held line leaves reserved stock; a lapsed one (paid late) is taken from available
-    # stock again if it is there. An order has each product once.
-    deltas = {r.product_id: (0, -r.quantity) for r in held} | {r.product_id: (-r.quantity, 0) for r in lapsed}
+    # stock of its level again if it is there. An order has each level once.
+    level_of = store.level_of
+    deltas = {level_of(r): (0, -r.quantity) for r in held} | {level_of(r): (-r.quantity, 0) for r in lapsed}
     after = writer.move_many(deltas)
     for reservation in held:
-        if reservation.product_id not in after:
+        if level_of(reservation) not in after:
             raise RuntimeError(f"Reserved stock of product {reservation.product_id} is below its holds.")
-    short = [r for r in lapsed if r.product_id not in after]
+    short = [r for r in lapsed if level_of(r) not in after]
     if short:
-        available = dict(
-            Inventory.objects.filter(product_id__in=[r.product_id for r in short]).values_list(
-                "product_id", "available_stock"
-            )
-        )
-        raise ReservationExpired(
-            order_id, [ShortLine(r.product_id, r.quantity, available[r.product_id]) for r in short]
-        )
+        raise ReservationExpired(order_id, _short_late_payments(short))
     if held:
         writer.set_status(held, Status.ACTIVE, Status.CONFIRMED, now=now)
     if lapsed:
@@ -312,7 +332,24 @@ def _confirm(
         store.hold_movement(r, Operation.DEDUCT, available_delta=-r.quantity, reason="late payment") for r in lapsed
     ]
     if movements:
-        writer.write_entries(sorted(movements, key=lambda m: m.product_id), actor=actor, after=after)
+        writer.write_entries(sorted(movements, key=lambda m: m.level), actor=actor, after=after)
+
+
+def _short_late_payments(short: list[Reservation]) -> list[ShortLine]:
+    """Per product of the lapsed parts that could not be taken again: the units asked and
+    those their levels have."""
+    available = {
+        (product_id, warehouse_id): figure
+        for product_id, warehouse_id, figure in StockLevel.objects.filter(
+            product_id__in={r.product_id for r in short}
+        ).values_list("product_id", "warehouse_id", "available_stock")
+    }
+    requested: dict[int, int] = defaultdict(int)
+    found: dict[int, int] = defaultdict(int)
+    for r in short:
+        requested[r.product_id] += r.quantity
+        found[r.product_id] += available.get(store.level_of(r), 0)
+    return [ShortLine(product_id, requested[product_id], found[product_id]) for product_id in sorted(requested)]
 
 
 def expire_overdue_reservations(

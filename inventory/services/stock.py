@@ -1,4 +1,5 @@
-"""Back-office changes of stock: create, restock, adjust, threshold."""
+"""Back-office changes of stock: create, restock, adjust, threshold, each of one level
+(a product in a warehouse; the `default` warehouse unless the caller names another)."""
 
 from django.db import IntegrityError, transaction
 
@@ -10,18 +11,20 @@ from inventory.exceptions import (
     SkuInUse,
     StockWouldGoNegative,
     VersionConflict,
+    WarehouseNotFound,
 )
-from inventory.models import Inventory, InventoryLog
+from inventory.models import Inventory, InventoryLog, StockLevel, Warehouse
 from inventory.services import store
 from inventory.services._validation import (
     require_figure,
     require_int,
+    require_location_code,
     require_name,
     require_product_id,
     require_quantity,
     require_sku,
 )
-from inventory.services.store import Movement
+from inventory.services.store import LevelKey, Movement
 
 
 def create_inventory(
@@ -33,8 +36,9 @@ def create_inventory(
     reason: str = "",
     sku: str = "",
     name: str = "",
+    warehouse: str = limits.DEFAULT_WAREHOUSE,
 ) -> Inventory:
-    """Create a product's record and its `create` ledger entry.
+    """Create a product's record, its level in `warehouse` and the level's `create` entry.
 
     AlreadyExists if the product has a record; SkuInUse if another product has the SKU.
     """
@@ -44,44 +48,50 @@ def create_inventory(
     require_sku(sku)
     require_name(name)
     writer = store.current()
+    warehouse_id = warehouse_id_of(warehouse)
     try:
         with transaction.atomic():
-            writer.create_row(
-                product_id=product_id,
+            writer.create_product(product_id=product_id, sku=sku, name=name)
+            _create_level(
+                writer,
+                (product_id, warehouse_id),
+                actor=actor,
                 available_stock=available_stock,
                 low_stock_threshold=low_stock_threshold,
-                sku=sku,
-                name=name,
-            )
-            movement = Movement(
-                product_id=product_id,
-                operation=InventoryLog.Operation.CREATE,
-                quantity=available_stock,
-                available_delta=available_stock,
                 reason=reason,
             )
-            return writer.record([movement], actor=actor)[product_id]
     except IntegrityError:
-        if Inventory.objects.filter(product_id=product_id).exists():
+        if Inventory.products.filter(product_id=product_id).exists():
             raise AlreadyExists(product_id) from None
-        if sku and Inventory.objects.filter(sku=sku).exists():
+        if sku and Inventory.products.filter(sku=sku).exists():
             raise SkuInUse(sku) from None
         raise
+    return _record(product_id)
 
 
-def restock(*, product_id: int, quantity: int, actor: str, reason: str = "", reference: str = "") -> Inventory:
-    """Goods received: add `quantity` to available stock."""
+def restock(
+    *,
+    product_id: int,
+    quantity: int,
+    actor: str,
+    reason: str = "",
+    reference: str = "",
+    warehouse: str = limits.DEFAULT_WAREHOUSE,
+) -> Inventory:
+    """Goods received in `warehouse`: add `quantity` to its available stock."""
     require_product_id(product_id)
     require_quantity(quantity)
+    level = (product_id, warehouse_id_of(warehouse))
     movement = Movement(
         product_id=product_id,
+        warehouse_id=level[1],
         operation=InventoryLog.Operation.RESTOCK,
         quantity=quantity,
         available_delta=quantity,
         reason=reason,
         reference=reference,
     )
-    return _change_row(product_id, movement, actor=actor, available_delta=quantity)
+    return _change_level(level, movement, actor=actor, available_delta=quantity)
 
 
 def adjust_stock(
@@ -93,12 +103,13 @@ def adjust_stock(
     counted: int | None = None,
     expected_version: int | None = None,
     reference: str = "",
+    warehouse: str = limits.DEFAULT_WAREHOUSE,
 ) -> Inventory:
-    """A stock-take correction of available stock, by `delta` or to a `counted` figure.
+    """A stock-take correction of a level's available stock, by `delta` or to a `counted` figure.
 
-    A counted figure is turned into a delta under the row lock, so the change is the
-    same guarded update either way; `expected_version` makes it fail rather than
-    overwrite a change the person did not see. A delta of 0 is a count that
+    A counted figure is turned into a delta under the level's lock, so the change is
+    the same guarded update either way; `expected_version` (the level's) makes it fail
+    rather than overwrite a change the person did not see. A delta of 0 is a count that
     confirmed the figure: it is recorded like any other adjustment.
     """
     require_product_id(product_id)
@@ -108,25 +119,30 @@ def adjust_stock(
         raise InvalidInput("An adjustment needs a reason.", reason="This field is required.")
     if expected_version is not None:
         require_int("expected_version", expected_version, minimum=1, maximum=limits.MAX_VERSION)
+    if counted is not None:
+        require_figure("counted", counted)
+    else:
+        require_int("delta", delta, minimum=-limits.MAX_QUANTITY, maximum=limits.MAX_QUANTITY)
+    level = (product_id, warehouse_id_of(warehouse))
     writer = store.current()
     with transaction.atomic():
+        ensure_level(writer, level, actor=actor)
         if counted is not None:
-            require_figure("counted", counted)
-            delta = counted - _locked_row(writer, product_id, expected_version).available_stock
-        else:
-            require_int("delta", delta, minimum=-limits.MAX_QUANTITY, maximum=limits.MAX_QUANTITY)
-        if not writer.update_row(product_id, available_delta=delta, expected_version=expected_version):
-            row = _current_row(product_id, expected_version)
+            delta = counted - _locked_level(writer, level, expected_version).available_stock
+        if not writer.update_level(level, available_delta=delta, expected_version=expected_version):
+            row = _current_level(level, expected_version)
             raise StockWouldGoNegative(product_id, row.available_stock, delta)
         movement = Movement(
             product_id=product_id,
+            warehouse_id=level[1],
             operation=InventoryLog.Operation.ADJUST,
             quantity=delta,
             available_delta=delta,
             reason=reason,
             reference=reference,
         )
-        return writer.record([movement], actor=actor)[product_id]
+        writer.record([movement], actor=actor)
+    return _record(product_id)
 
 
 def set_low_stock_threshold(
@@ -136,18 +152,23 @@ def set_low_stock_threshold(
     actor: str,
     expected_version: int | None = None,
     reason: str = "",
+    warehouse: str = limits.DEFAULT_WAREHOUSE,
 ) -> Inventory:
-    """Change the level at or below which the item counts as low on stock."""
+    """Change the level at or below which the product counts as low on stock in `warehouse`."""
     require_product_id(product_id)
     require_figure("low_stock_threshold", low_stock_threshold)
+    if expected_version is not None:
+        require_int("expected_version", expected_version, minimum=1, maximum=limits.MAX_VERSION)
+    level = (product_id, warehouse_id_of(warehouse))
     movement = Movement(
         product_id=product_id,
+        warehouse_id=level[1],
         operation=InventoryLog.Operation.THRESHOLD,
         quantity=low_stock_threshold,
         reason=reason,
     )
-    return _change_row(
-        product_id,
+    return _change_level(
+        level,
         movement,
         actor=actor,
         low_stock_threshold=low_stock_threshold,
@@ -155,31 +176,93 @@ def set_low_stock_threshold(
     )
 
 
-def _change_row(product_id: int, movement: Movement, *, actor: str, **update) -> Inventory:
-    """One guarded update of the product's row and its ledger entry; the row as it now is.
+def warehouse_id_of(code: str) -> int:
+    """The id of the warehouse with this code; WarehouseNotFound if none has it."""
+    require_location_code("warehouse", code)
+    found = Warehouse.objects.filter(code=code).values_list("id", flat=True).first()
+    if found is None:
+        raise WarehouseNotFound(code)
+    return found
 
-    When the update changed nothing, the row explains why (no product, a stale version).
+
+def _change_level(level: LevelKey, movement: Movement, *, actor: str, **update) -> Inventory:
+    """One guarded update of a level and its ledger entry; the product's record as it now is.
+
+    When the update changed nothing, the level explains why (no product, a stale version).
     """
     writer = store.current()
     with transaction.atomic():
-        if not writer.update_row(product_id, **update):
-            _current_row(product_id, update.get("expected_version"))
-            raise RuntimeError(f"The guarded update of product {product_id} changed no row.")
-        return writer.record([movement], actor=actor)[product_id]
+        ensure_level(writer, level, actor=actor)
+        if not writer.update_level(level, **update):
+            _current_level(level, update.get("expected_version"))
+            raise RuntimeError(f"The guarded update of level {level} changed no row.")
+        writer.record([movement], actor=actor)
+    return _record(level[0])
 
 
-def _locked_row(writer: store.OrmStore, product_id: int, expected_version: int | None) -> Inventory:
-    row = writer.locked_row(product_id)
-    if row is None:
+def ensure_level(writer: store.OrmStore, level: LevelKey, *, actor: str) -> None:
+    """A product's first stock in a warehouse opens its level there (with a `create` entry of 0).
+
+    ProductNotFound when there is no such product. Two callers opening one level at
+    once: the loser's savepoint rolls back, and it finds the winner's level.
+    """
+    product_id, warehouse_id = level
+    if StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).exists():
+        return
+    if not Inventory.products.filter(product_id=product_id).exists():
         raise ProductNotFound(product_id)
+    try:
+        with transaction.atomic():
+            _create_level(writer, level, actor=actor)
+    except IntegrityError:
+        if not StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).exists():
+            raise
+
+
+def _create_level(
+    writer: store.OrmStore,
+    level: LevelKey,
+    *,
+    actor: str,
+    available_stock: int = 0,
+    low_stock_threshold: int = limits.DEFAULT_LOW_STOCK_THRESHOLD,
+    reason: str = "",
+) -> None:
+    product_id, warehouse_id = level
+    writer.create_level(
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        available_stock=available_stock,
+        low_stock_threshold=low_stock_threshold,
+    )
+    movement = Movement(
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        operation=InventoryLog.Operation.CREATE,
+        quantity=available_stock,
+        available_delta=available_stock,
+        reason=reason,
+    )
+    writer.record([movement], actor=actor)
+
+
+def _record(product_id: int) -> Inventory:
+    return Inventory.objects.get(product_id=product_id)
+
+
+def _locked_level(writer: store.OrmStore, level: LevelKey, expected_version: int | None) -> StockLevel:
+    row = writer.locked_level(level)
+    if row is None:
+        raise ProductNotFound(level[0])
     if expected_version is not None and row.version != expected_version:
         raise VersionConflict(row.version)
     return row
 
 
-def _current_row(product_id: int, expected_version: int | None) -> Inventory:
-    """Read the row after a guarded update changed nothing, raising what explains it."""
-    row = Inventory.objects.filter(product_id=product_id).first()
+def _current_level(level: LevelKey, expected_version: int | None) -> StockLevel:
+    """Read the level after a guarded update changed nothing, raising what explains it."""
+    product_id, warehouse_id = level
+    row = StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).first()
     if row is None:
         raise ProductNotFound(product_id)
     if expected_version is not None and row.version != expected_version:

@@ -9,16 +9,26 @@ from django.db.migrations.loader import MigrationLoader
 from inventory import services
 
 GROUPS_MIGRATION = "0003_warehouse_groups"
+# The groups' permissions of stock per warehouse, given by a later migration.
+GROUP_PERMISSIONS_MIGRATION = "0012_warehouse_group_permissions"
 _product_ids = itertools.count(500_000)
 
 
 @pytest.fixture(scope="session")
 def create_warehouse_groups(django_db_setup, django_db_blocker):
-    """The group migration's own function, run on the models as they were at that migration."""
+    """The group migrations' own functions, each run on the models as they were at its migration."""
     with django_db_blocker.unblock():
-        state_apps = MigrationLoader(connection).project_state(("inventory", GROUPS_MIGRATION)).apps
-    migration = importlib.import_module(f"inventory.migrations.{GROUPS_MIGRATION}")
-    return lambda: migration.create_groups(state_apps, None)
+        loader = MigrationLoader(connection)
+        groups_apps = loader.project_state(("inventory", GROUPS_MIGRATION)).apps
+        permissions_apps = loader.project_state(("inventory", GROUP_PERMISSIONS_MIGRATION)).apps
+    groups = importlib.import_module(f"inventory.migrations.{GROUPS_MIGRATION}")
+    permissions = importlib.import_module(f"inventory.migrations.{GROUP_PERMISSIONS_MIGRATION}")
+
+    def create() -> None:
+        groups.create_groups(groups_apps, None)
+        permissions.grant_permissions(permissions_apps, None)
+
+    return create
 
 
 @pytest.fixture
@@ -79,3 +89,30 @@ def item(db):
         )
 
     return make
+
+
+@pytest.fixture
+def warehouse(db):
+    """Make a warehouse through the service; `default` exists on every install."""
+
+    def make(code: str, priority: int = 10):
+        return services.create_warehouse(code=code, priority=priority, actor="setup")
+
+    return make
+
+
+@pytest.fixture
+def chinese_warehouse(warehouse_groups):
+    """Products and people as the shop's team names them: nothing in the data is English."""
+    manager = User.objects.create_user("张经理", password="pw", is_staff=True)
+    manager.groups.add(Group.objects.get(name="Warehouse managers"))
+    for product_id, sku, name, available in (
+        (710_001, "7100-01", "数据线", 1_234_567),
+        (710_002, "7100-02", "纸箱", 0),
+    ):
+        services.create_inventory(
+            product_id=product_id, sku=sku, name=name, available_stock=available, low_stock_threshold=10, actor="张经理"
+        )
+    services.restock(product_id=710_001, quantity=3, actor="张经理", reason="到货", reference="2041")
+    services.reserve_stock(order_id="8001", lines=[services.ReservationLine(710_001, 2)], actor="商城")
+    return manager

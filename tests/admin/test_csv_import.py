@@ -4,8 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from inventory import services
 from inventory.admin.csv_import import ImportFailed, ImportKind, apply_import, plan_import
-from inventory.models import Inventory, InventoryLog
+from inventory.models import Inventory, InventoryLog, StockLevel
 
 IMPORT = reverse("admin:inventory_inventory_import")
 
@@ -126,3 +127,99 @@ def test_a_counted_row_without_any_reason_is_shown_in_the_preview(client_for, ma
     # A bad value is shown as the file has it.
     assert f"<td>P-{product.product_id}</td>" in preview.content.decode()
     assert available(product) == [5]
+
+
+# --- The warehouse column -----------------------------------------------------------------
+
+
+def level_stock(item, code: str) -> int | None:
+    level = StockLevel.objects.filter(product_id=item.product_id, warehouse__code=code).first()
+    return None if level is None else level.available_stock
+
+
+def test_a_restock_file_names_the_warehouse_of_each_row(client_for, staff, item, warehouse):
+    warehouse("north")
+    first, second = item(5), item(0)
+    services.restock(product_id=first.product_id, quantity=2, warehouse="north", actor="setup")
+    client = client_for(staff)
+    text = (
+        f"product_id,quantity,warehouse\n{first.product_id},10,north\n{first.product_id},1,\n"
+        f"{second.product_id},3,north\n"
+    )
+
+    preview = upload(client, "restock", text)
+
+    rows = preview.context["plan"].rows
+    assert [(row.warehouse, row.available_now, row.available_after) for row in rows] == [
+        ("north", 2, 12),
+        ("default", 5, 6),
+        ("north", 0, 3),  # no level there yet: the restock opens it
+    ]
+    assert "<td>north</td>" in preview.content.decode()
+
+    assert client.post(IMPORT, {"kind": "restock", "content": text, "reason": "r"}).status_code == 302
+
+    assert (level_stock(first, "north"), level_stock(first, "default")) == (12, 6)
+    assert (level_stock(second, "north"), level_stock(second, "default")) == (3, 0)
+    assert set(
+        InventoryLog.objects.filter(operation="restock", actor="staffer").values_list("product_id", "warehouse__code")
+    ) == {(first.product_id, "north"), (first.product_id, "default"), (second.product_id, "north")}
+
+
+def test_a_stock_take_counts_each_level_once(client_for, manager, item, warehouse):
+    warehouse("north")
+    product = item(5)
+    client = client_for(manager)
+    text = f"product_id,counted,warehouse\n{product.product_id},4,default\n{product.product_id},9,north\n"
+
+    assert upload(client, "counted", text).context["plan"].is_valid
+    assert client.post(IMPORT, {"kind": "counted", "content": text, "reason": "stock-take"}).status_code == 302
+    assert (level_stock(product, "default"), level_stock(product, "north")) == (4, 9)
+
+    twice = upload(
+        client, "counted", f"product_id,counted,warehouse\n{product.product_id},1,north\n{product.product_id},2,north\n"
+    )
+    assert [row.errors for row in twice.context["plan"].rows] == [
+        [f"Product {product.product_id} is counted on more than one row."]
+    ] * 2
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("nowhere", "No warehouse nowhere."),
+        ("North", "warehouse must be a warehouse code (1 to 32 characters of a-z, 0-9 and -), not 'North'."),
+        ("a\x00", "warehouse must be a warehouse code"),
+        ("x" * 100, "warehouse must be a warehouse code"),
+    ],
+)
+def test_an_unknown_or_malformed_warehouse_is_a_row_error(client_for, staff, item, code, error):
+    product, other = item(5), item(5)
+    text = f"product_id,quantity,warehouse\n{other.product_id},1,\n{product.product_id},2,{code}\n"
+
+    preview = upload(client_for(staff), "restock", text)
+
+    rows = preview.context["plan"].rows
+    assert rows[0].errors == []
+    assert len(rows[1].errors) == 1
+    assert rows[1].errors[0].startswith(error)
+    assert rows[1].available_after is None
+    assert "Nothing was applied" in preview.content.decode()
+    applied = client_for(staff).post(IMPORT, {"kind": "restock", "content": text, "reason": "r"})
+    assert applied.status_code == 200
+    assert available(product, other) == [5, 5]
+
+
+def test_a_warehouse_deleted_before_the_apply_rolls_back_every_row(item, warehouse):
+    warehouse("south")
+    first, second = item(5), item(5)
+    plan = plan_import(
+        f"product_id,quantity,warehouse\n{first.product_id},1,\n{second.product_id},2,south\n", ImportKind.RESTOCK, "r"
+    )
+    assert plan.is_valid
+    services.delete_warehouse("south", actor="setup")
+
+    with pytest.raises(ImportFailed, match="Line 3"):
+        apply_import(plan, actor="tester")
+
+    assert available(first, second) == [5, 5]

@@ -98,3 +98,77 @@ def test_the_chart_steps_through_the_log(item):
 def test_axis_labels_fit_the_chart_margin(value, label):
     assert axis_label(value) == label
     assert len(label) <= 6
+
+
+# --- One warehouse ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def north_and_default(item, warehouse):
+    """default: one product low (3 of 5), one out; north: the first product out, the second low."""
+    warehouse("north")
+    first, second = item(3, 5), item(0, 5)
+    services.restock(product_id=first.product_id, quantity=20, warehouse="north", actor="setup")
+    services.adjust_stock(product_id=first.product_id, delta=-20, reason="moved", warehouse="north", actor="setup")
+    services.restock(product_id=second.product_id, quantity=4, warehouse="north", actor="setup")
+    services.reserve_stock(
+        order_id="N-1",
+        lines=[services.ReservationLine(second.product_id, 1)],
+        actor="shop",
+        ttl_seconds=60,
+        routing=services.Routing(pool="all"),
+    )
+    return first, second
+
+
+def test_the_dashboard_of_one_warehouse_counts_its_levels(client_for, staff, north_and_default):
+    first, second = north_and_default
+    client = client_for(staff)
+
+    everywhere = client.get(DASHBOARD).context["figures"]
+    north = client.get(DASHBOARD, {"warehouse": "north"})
+    default = client.get(DASHBOARD, {"warehouse": "default"}).context["figures"]
+
+    figures = north.context["figures"]
+    # north: first has 0 of 10 (low and out), second 3 of 10 after its hold (low).
+    assert (figures.low_stock, figures.out_of_stock) == (2, 1)
+    assert (figures.active_reservations, figures.expiring_soon) == (1, 1)
+    # default: first 3 of 5 (low), second 0 of 5 (low and out); its hold is north's.
+    assert (default.low_stock, default.out_of_stock, default.active_reservations) == (2, 1, 0)
+    # Every warehouse: the products' sums (first 3 of 15, second 3 of 15), both low, none out.
+    assert (everywhere.low_stock, everywhere.out_of_stock, everywhere.active_reservations) == (2, 0, 1)
+    assert {row["product_id"] for row in north.context["most_moved"]} == {first.product_id, second.product_id}
+    assert north.context["most_moved"][0] == {"product_id": first.product_id, "units": 40, "movements": 2}
+    html = north.content.decode()
+    assert "Now, in north" in html
+    assert '<option value="north" selected>north</option>' in html
+    warehouse_id = north.context["warehouse"].pk
+    assert "?stock=low&amp;warehouse=north" in html
+    assert f"?status__exact=active&amp;warehouse__id__exact={warehouse_id}" in html
+    assert f"?product={first.product_id}&amp;warehouse=north#stock-chart" in html
+
+
+def test_the_dashboard_links_lead_to_lists_of_as_many(client_for, staff, north_and_default):
+    client = client_for(staff)
+    figures = client.get(DASHBOARD, {"warehouse": "north"}).context["figures"]
+    inventory = reverse("admin:inventory_inventory_changelist")
+    for condition, count in (("low", figures.low_stock), ("out", figures.out_of_stock)):
+        listed = client.get(inventory, {"stock": condition, "warehouse": "north"}).context["cl"].result_list
+        assert len(listed) == count
+
+
+def test_the_chart_of_one_warehouse_is_its_level(client_for, staff, north_and_default):
+    first, _ = north_and_default
+    response = client_for(staff).get(DASHBOARD, {"warehouse": "default", "product": str(first.product_id)})
+    chart = response.context["chart"]
+    assert chart.entries == 1  # default's create; north's two entries are not drawn
+    assert [label for _, label in chart.y_ticks][-1] == "3"
+
+
+def test_an_unknown_warehouse_shows_every_warehouse_and_says_so(client_for, staff, north_and_default):
+    for code in ("nowhere", "a\x00", "x" * 300):
+        response = client_for(staff).get(DASHBOARD, {"warehouse": code})
+        assert response.status_code == 200
+        assert response.context["warehouse"] is None
+        assert "No warehouse" in response.content.decode()
+    assert client_for(staff).get(DASHBOARD, {"warehouse": ""}).context["warehouse"] is None

@@ -16,6 +16,7 @@ RESERVATION_FIELDS = {
     "id",
     "order_id",
     "product_id",
+    "warehouse",
     "quantity",
     "status",
     "reacquired",

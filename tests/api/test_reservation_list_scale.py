@@ -45,8 +45,8 @@ def many_reservations():
         cursor.execute(
             f"""
             INSERT INTO {Reservation._meta.db_table}
-                (product_id, order_id, quantity, status, reacquired, expires_at, created_at, updated_at)
-            SELECT 1 + i %% %s, 'O-' || (i / %s), 1,
+                (product_id, warehouse_id, order_id, quantity, status, reacquired, expires_at, created_at, updated_at)
+            SELECT 1 + i %% %s, (SELECT id FROM inventory_warehouse WHERE code = 'default'), 'O-' || (i / %s), 1,
                    CASE WHEN i %% 20 = 0 THEN 'active' WHEN i %% 20 < 15 THEN 'confirmed'
                         WHEN i %% 20 < 18 THEN 'cancelled' ELSE 'expired' END,
                    false, now() + interval '30 minutes', now() - (%s - i) * interval '1 second', now()

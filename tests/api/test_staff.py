@@ -253,6 +253,7 @@ def test_logs_newest_first_with_filters(staff, internal, product):
     assert entries[0] == {
         "id": entries[0]["id"],
         "product_id": 42,
+        "warehouse": "default",
         "operation": "reserve",
         "quantity": 2,
         "available_before": 15,

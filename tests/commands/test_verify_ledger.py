@@ -32,7 +32,7 @@ def test_quiet_prints_nothing_when_the_ledger_matches(make_item):
 def test_quiet_still_prints_the_products_that_differ(make_item):
     bad = make_item()
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE inventory_inventory SET reserved_stock = 1 WHERE product_id = %s", [bad.product_id])
+        cursor.execute("UPDATE inventory_stocklevel SET reserved_stock = 1 WHERE product_id = %s", [bad.product_id])
     out = StringIO()
 
     with pytest.raises(CommandError, match="1 product"):

@@ -21,6 +21,25 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.
 THREADS = 32
 
 
+@pytest.fixture(params=["one-warehouse", "three-warehouses"])
+def make_item(request, make_item, warehouse, actor):
+    """Every test here twice: the item's stock in `default` alone, and spread over three
+    warehouses of the pool `all` (a third each, `default` first), so that lines split."""
+    if request.param == "one-warehouse":
+        return make_item
+    others = [warehouse(f"spread-{n}", priority=n) for n in (1, 2)]
+
+    def make(available_stock: int = 10, **kwargs):
+        share = available_stock // 3
+        item = make_item(available_stock=available_stock - 2 * share, **kwargs)
+        for other in others:
+            if share:
+                services.restock(product_id=item.product_id, quantity=share, actor=actor, warehouse=other.code)
+        return item
+
+    return make
+
+
 def run_concurrently(calls: list[Callable[[], object]], threads: int = THREADS) -> list[object]:
     """Run the calls on a pool of threads, the first wave released together.
 
@@ -191,20 +210,21 @@ def test_deduct_racing_release_has_exactly_one_winner(make_item):
 
 def test_expiry_racing_a_late_payment_settles_each_hold_once(make_item):
     items = [make_item(available_stock=5) for _ in range(12)]
-    holds = [reserve(f"L-{n}", (item.product_id, 5)).reservations[0] for n, item in enumerate(items)]
+    # One hold per item, or one per warehouse when its stock is spread (a split line).
+    holds = [hold for n, item in enumerate(items) for hold in reserve(f"L-{n}", (item.product_id, 5)).reservations]
     make_overdue(*holds)
 
     calls = [lambda n=n: services.deduct_reservations(order_id=f"L-{n}", actor="payments") for n in range(len(items))]
     calls += [services.expire_overdue_reservations for _ in range(4)]
     results = run_concurrently(calls, threads=16)
 
-    assert sum(r for r in results[len(items) :]) <= len(items)
+    assert sum(r for r in results[len(items) :]) <= len(holds)
     for item in items:
-        reservation = Reservation.objects.get(product_id=item.product_id)
+        parts = list(Reservation.objects.filter(product_id=item.product_id))
         # Nobody else wanted these units: every late payment takes them again.
-        assert (reservation.status, reservation.reacquired) == ("confirmed", True)
-        assert InventoryLog.objects.filter(product_id=item.product_id, operation="expire").count() == 1
-        assert InventoryLog.objects.filter(product_id=item.product_id, operation="deduct").count() == 1
+        assert {(part.status, part.reacquired) for part in parts} == {("confirmed", True)}
+        assert InventoryLog.objects.filter(product_id=item.product_id, operation="expire").count() == len(parts)
+        assert InventoryLog.objects.filter(product_id=item.product_id, operation="deduct").count() == len(parts)
         assert stock_of(item.product_id) == (0, 0)
         assert_invariants(item.product_id)
     assert not any(isinstance(r, ReservationExpired) for r in results)
@@ -223,3 +243,43 @@ def test_two_cleanups_expire_each_hold_once(make_item):
     assert InventoryLog.objects.filter(product_id=item.product_id, operation="expire").count() == 150
     assert stock_of(item.product_id) == (200, 0)
     assert_invariants(item.product_id)
+
+
+def test_64_threads_of_split_orders_racing_transfers_never_oversell_nor_deadlock(make_item, warehouse):
+    """Orders of several products, each line larger than any one warehouse holds, against
+    transfers out of (and into) the same warehouses and their receipts."""
+    extra = [warehouse(f"race-{n}", priority=n) for n in (1, 2)]
+    codes = ["default", *(place.code for place in extra)]
+    items = [make_item(available_stock=60) for _ in range(3)]
+    for item in items:
+        for code in codes[1:]:
+            services.restock(product_id=item.product_id, quantity=30, actor="setup", warehouse=code)
+    rng = random.Random(14)
+
+    def order(n):
+        lines = [(item.product_id, rng.randint(20, 45)) for item in rng.sample(items, 2)]
+        return lambda: reserve(f"SPLIT-{n}", *lines)
+
+    def move(n):
+        source, destination = rng.sample(codes, 2)
+        lines = [services.TransferLineInput(item.product_id, rng.randint(5, 25)) for item in rng.sample(items, 2)]
+
+        def send():
+            shipment = services.create_transfer(source=source, destination=destination, lines=lines, actor="clerk")
+            if n % 2:
+                return services.receive_transfer(transfer_id=shipment.pk, actor="clerk")
+            return shipment
+
+        return send
+
+    calls = [order(n) for n in range(96)] + [move(n) for n in range(32)]
+    rng.shuffle(calls)
+    results = run_concurrently(calls, threads=64)
+
+    failures = Counter(type(r).__name__ for r in results if isinstance(r, Exception))
+    assert set(failures) <= {"InsufficientStock"}, failures
+    assert any(isinstance(r, services.ReserveResult) for r in results)
+    for item in items:
+        held = Reservation.objects.filter(product_id=item.product_id, status="active")
+        assert sum(r.quantity for r in held) == stock_of(item.product_id)[1]
+        assert_invariants(item.product_id)

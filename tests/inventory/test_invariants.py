@@ -1,5 +1,7 @@
 """Hypothesis drives random sequences of every stock operation through the services
-and checks the contract's invariants after each step."""
+and checks the contract's invariants after each step: orders over pools of several
+warehouses (every strategy, split or not), stock per warehouse, transfers out, received
+in parts and cancelled, warehouses taken out of allocation and back."""
 
 import contextlib
 import itertools
@@ -11,10 +13,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from inventory import services
+from inventory import limits, services
 from inventory.exceptions import InventoryError
-from inventory.models import Inventory, InventoryLog, Reservation
+from inventory.models import Inventory, InventoryLog, Pool, Reservation, Warehouse
 from inventory.selectors import ledger_discrepancies
+from inventory.services.allocation import Destination
 from tests.inventory.helpers import assert_invariants
 
 _example_ids = itertools.count()
@@ -35,6 +38,21 @@ class StockMachine(RuleBasedStateMachine):
         self.statuses: dict[int, str] = {}
         for product_id, stock in zip(self.products, stocks, strict=True):
             services.create_inventory(product_id=product_id, available_stock=stock, actor="machine")
+        # `default` and two more warehouses, far apart; pools over them with each strategy.
+        self.warehouses = [limits.DEFAULT_WAREHOUSE] + [
+            Warehouse.objects.create(
+                code=f"m{self.example}-{name}", priority=priority, latitude=latitude, longitude=longitude
+            ).code
+            for name, priority, latitude, longitude in (("east", 1, 31.2, 121.5), ("north", 2, 39.9, 116.4))
+        ]
+        self.pools = [limits.EVERY_WAREHOUSE_POOL]
+        for strategy in Pool.Strategy.values:
+            made = Pool.objects.create(code=f"m{self.example}-{strategy.replace('_', '-')}", strategy=strategy)
+            made.warehouses.set(
+                Warehouse.objects.filter(code__in=self.warehouses[1:] if strategy == "priority" else self.warehouses)
+            )
+            self.pools.append(made.code)
+        self.transfers: list[int] = []
         # Two order applications, and None: the in-process order flows.
         self.callers = [None] + [
             services.create_api_client(name=f"machine-{self.example}-{app}", role="internal").client.pk
@@ -49,18 +67,26 @@ class StockMachine(RuleBasedStateMachine):
         with contextlib.suppress(InventoryError):
             operation(actor="machine", **arguments)
 
+    def product(self, index: int) -> int:
+        return self.products[index % len(self.products)]
+
     @rule(
         order=st.integers(0, len(ORDERS) - 1),
         lines=st.dictionaries(st.integers(0, 2), st.integers(1, 6), min_size=1, max_size=3),
         caller=CALLERS,
+        pool=st.integers(0, 3),
+        ship_to=st.none() | st.tuples(st.floats(-90, 90), st.floats(-180, 180)),
+        split=st.booleans(),
     )
-    def reserve(self, order, lines, caller):
-        chosen = {self.products[i % len(self.products)]: q for i, q in lines.items()}
+    def reserve(self, order, lines, caller, pool, ship_to, split):
+        chosen = {self.product(i): q for i, q in lines.items()}
+        destination = Destination() if ship_to is None else Destination(latitude=ship_to[0], longitude=ship_to[1])
         self.attempt(
             services.reserve_stock,
             order_id=self.order(order),
             lines=[services.ReservationLine(p, q) for p, q in chosen.items()],
             client_id=self.callers[caller],
+            routing=services.Routing(pool=self.pools[pool], destination=destination, split=split),
         )
 
     @rule(order=st.integers(0, len(ORDERS) - 1), one_product=st.booleans(), product=st.integers(0, 2), caller=CALLERS)
@@ -77,16 +103,59 @@ class StockMachine(RuleBasedStateMachine):
             services.deduct_reservations, order_id=self.order(order), product_id=target, client_id=self.callers[caller]
         )
 
-    @rule(product=st.integers(0, 2), quantity=st.integers(1, 8))
-    def restock(self, product, quantity):
-        self.attempt(services.restock, product_id=self.products[product % len(self.products)], quantity=quantity)
+    @rule(product=st.integers(0, 2), quantity=st.integers(1, 8), warehouse=st.integers(0, 2))
+    def restock(self, product, quantity, warehouse):
+        self.attempt(
+            services.restock, product_id=self.product(product), quantity=quantity, warehouse=self.warehouses[warehouse]
+        )
 
-    @rule(product=st.integers(0, 2), delta=st.integers(-8, 8), counted=st.none() | st.integers(0, 15))
-    def adjust(self, product, delta, counted):
+    @rule(
+        product=st.integers(0, 2),
+        delta=st.integers(-8, 8),
+        counted=st.none() | st.integers(0, 15),
+        warehouse=st.integers(0, 2),
+    )
+    def adjust(self, product, delta, counted, warehouse):
         change = {"counted": counted} if counted is not None else {"delta": delta}
         self.attempt(
-            services.adjust_stock, product_id=self.products[product % len(self.products)], reason="count", **change
+            services.adjust_stock,
+            product_id=self.product(product),
+            reason="count",
+            warehouse=self.warehouses[warehouse],
+            **change,
         )
+
+    @rule(
+        source=st.integers(0, 2),
+        destination=st.integers(0, 2),
+        lines=st.dictionaries(st.integers(0, 2), st.integers(1, 6), min_size=1, max_size=3),
+    )
+    def transfer_out(self, source, destination, lines):
+        with contextlib.suppress(InventoryError):
+            shipment = services.create_transfer(
+                source=self.warehouses[source],
+                destination=self.warehouses[destination],
+                lines=[services.TransferLineInput(self.product(i), q) for i, q in lines.items()],
+                actor="machine",
+            )
+            self.transfers.append(shipment.pk)
+
+    @rule(which=st.integers(0, 5), part=st.none() | st.tuples(st.integers(0, 2), st.integers(1, 6)))
+    def receive(self, which, part):
+        if not self.transfers:
+            return
+        lines = None if part is None else [services.TransferLineInput(self.product(part[0]), part[1])]
+        self.attempt(services.receive_transfer, transfer_id=self.transfers[which % len(self.transfers)], lines=lines)
+
+    @rule(which=st.integers(0, 5))
+    def cancel(self, which):
+        if self.transfers:
+            self.attempt(services.cancel_transfer, transfer_id=self.transfers[which % len(self.transfers)])
+
+    @rule(warehouse=st.integers(1, 2), accepts=st.booleans())
+    def warehouse_accepts_orders(self, warehouse, accepts):
+        # Test-only: taking a warehouse out of allocation (and back) while holds stay where they are.
+        Warehouse.objects.filter(code=self.warehouses[warehouse]).update(accepts_orders=accepts)
 
     @rule(order=st.integers(0, len(ORDERS) - 1))
     def time_passes_for(self, order):
@@ -118,7 +187,7 @@ class StockMachine(RuleBasedStateMachine):
                 ]
                 or 0
             )
-            assert row.available_stock + row.reserved_stock + sold == brought_in
+            assert row.available_stock + row.reserved_stock + row.in_transit + sold == brought_in
 
     @invariant()
     def an_order_has_one_owner(self):
@@ -142,10 +211,19 @@ class StockMachine(RuleBasedStateMachine):
         assert list(ledger_discrepancies()) == []
 
 
+# An example is up to 25 steps over three warehouses and transfers (about a second each on
+# the CI machine): the CI profile's 300 examples would take longer than the suite may.
+MAX_EXAMPLES = 100
+
+
 @pytest.mark.django_db
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 @pytest.mark.usefixtures("store")
 def test_stock_operations_keep_the_contract_invariants():
     first_example = next(_example_ids)
-    run_state_machine_as_test(StockMachine, settings=settings(stateful_step_count=25))
+    run_state_machine_as_test(
+        StockMachine,
+        settings=settings(stateful_step_count=25, max_examples=min(settings.default.max_examples, MAX_EXAMPLES)),
+    )
     print(f"Hypothesis ran {next(_example_ids) - first_example - 1} state-machine examples")

@@ -27,7 +27,7 @@ def test_raw_sql_cannot_store_a_negative_figure(make_item, assignment):
     item = make_item()
 
     with pytest.raises(IntegrityError):
-        raw(f"UPDATE inventory_inventory SET {assignment} WHERE product_id = %s", [item.product_id])
+        raw(f"UPDATE inventory_stocklevel SET {assignment} WHERE product_id = %s", [item.product_id])
 
 
 def test_total_stock_is_generated_by_the_database(make_item):

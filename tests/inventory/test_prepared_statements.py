@@ -108,6 +108,7 @@ def test_the_generic_plans_use_the_partial_indexes_of_active_holds(make_item):
             "ttl": timedelta(minutes=30),
             "operation": "reserve",
             "client_id": None,
+            "pool": "all",
         },
     )
     assert scans_of(plan, "overdue") <= ACTIVE_HOLD_INDEXES

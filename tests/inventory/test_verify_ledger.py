@@ -27,7 +27,7 @@ def test_a_counter_changed_behind_the_services_back_is_reported(make_item):
     good, bad = make_item(), make_item()
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE inventory_inventory SET available_stock = available_stock + 1 WHERE product_id = %s",
+            "UPDATE inventory_stocklevel SET available_stock = available_stock + 1 WHERE product_id = %s",
             [bad.product_id],
         )
 

@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import pytest
 
+from inventory import services
 from orders_integration import client as inventory_client
-from orders_integration.client import InventoryClient, Line, ShortLine
-from tests.inventory.helpers import stock_of
-from tests.orders_integration.conftest import create_api_client, make_overdue
+from orders_integration.client import InventoryClient, Line, ShipTo, ShortLine
+from tests.inventory.helpers import assert_invariants, stock_of
+from tests.orders_integration.conftest import EAST, NEAR_POOL, NORTH, create_api_client, make_overdue
 
 
 @pytest.fixture
@@ -154,6 +155,64 @@ class TestReleaseAndDeduct:
     def test_an_order_with_no_reservation(self, inventory, transactional_db):
         with pytest.raises(inventory_client.ReservationNotFound):
             inventory.release("D-never")
+
+
+BEIJING = ShipTo(latitude=39.91, longitude=116.39)
+
+
+class TestRouting:
+    def test_a_line_goes_to_the_warehouse_nearest_the_destination(self, inventory, stocked_in):
+        product_id = stocked_in(east=5, north=5)
+
+        held = inventory.reserve("W-1", product_id, 2, pool=NEAR_POOL, ship_to=BEIJING)
+        by_region = inventory.reserve("W-2", product_id, 1, pool=NEAR_POOL, ship_to=ShipTo(region="east"))
+
+        assert [(r.warehouse, r.quantity) for r in held.reservations] == [(NORTH["code"], 2)]
+        assert [r.warehouse for r in by_region.reservations] == [EAST["code"]]
+
+    def test_a_line_no_warehouse_holds_whole_is_split_and_settled_together(self, inventory, stocked_in):
+        product_id, other = stocked_in(east=2, north=2), stocked_in(east=5, north=0)
+
+        held = inventory.reserve_order("W-3", [Line(other, 1), Line(product_id, 3)], pool=NEAR_POOL, ship_to=BEIJING)
+        again = inventory.reserve_order("W-3", [Line(other, 1), Line(product_id, 3)], pool=NEAR_POOL, ship_to=BEIJING)
+
+        parts = held.by_product()
+        assert [(r.warehouse, r.quantity) for r in parts[product_id]] == [(NORTH["code"], 2), (EAST["code"], 1)]
+        assert [r.warehouse for r in parts[other]] == [EAST["code"]]
+        assert (again.created, again.reservations) == (False, held.reservations)
+        paid = inventory.deduct("W-3", product_id=product_id)
+        assert sorted((r.warehouse, r.status) for r in paid.reservations) == [
+            (EAST["code"], "confirmed"),
+            (NORTH["code"], "confirmed"),
+        ]
+        assert stock_of(product_id) == (1, 0)
+        assert_invariants(product_id)
+
+    def test_without_split_such_a_line_is_short_with_the_pools_units(self, inventory, stocked_in):
+        product_id = stocked_in(east=2, north=2)
+
+        with pytest.raises(inventory_client.InsufficientStock) as short:
+            inventory.reserve("W-4", product_id, 3, pool=NEAR_POOL, ship_to=BEIJING, split=False)
+
+        assert short.value.short_lines == (ShortLine(product_id, 3, 4),)
+        assert stock_of(product_id) == (4, 0)
+
+    def test_checks_answer_for_a_pool(self, inventory, stocked_in, actor):
+        product_id = stocked_in(east=2, north=0)
+        services.restock(product_id=product_id, quantity=7, actor=actor)  # in `default`, outside the pool
+
+        assert inventory.check(product_id, quantity=3, pool=NEAR_POOL).available_stock == 2
+        assert inventory.check(product_id, quantity=3).available_stock == 9
+        assert inventory.check_batch([Line(product_id, 3)], pool=NEAR_POOL).all_available is False
+
+    def test_an_unknown_pool(self, inventory, make_item):
+        item = make_item(available_stock=5)
+
+        with pytest.raises(inventory_client.PoolNotFound) as missing:
+            inventory.reserve("W-5", item.product_id, 1, pool="nowhere")
+
+        assert missing.value.status == 404
+        assert stock_of(item.product_id) == (5, 0)
 
 
 def test_lists_an_orders_reservations_whatever_their_status(inventory, make_item):

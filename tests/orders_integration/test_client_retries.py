@@ -182,6 +182,75 @@ def test_a_repeated_reserve_sends_the_same_request(serve, make_client):
     assert sent == [{"order_id": "A-1", "items": [{"product_id": 42, "quantity": 2}], "ttl_seconds": 60}] * 2
 
 
+def test_sends_the_routing_it_is_given_and_nothing_else(serve, make_client):
+    body = {"order_id": "A-1", "reservations": []}
+    server = serve(*[(201, {}, body)] * 3)
+    client = make_client(server.url, Waits())
+
+    client.reserve("A-1", 42, 2, pool="cn", ship_to=inventory_client.ShipTo(latitude=31.2, longitude=121.5))
+    client.reserve_order("A-1", [Line(42, 2)], ship_to=inventory_client.ShipTo(region="east"), split=False)
+    client.reserve("A-1", 42, 2)
+
+    sent = [json.loads(request[3]) for request in server.requests]
+    assert sent == [
+        {
+            "order_id": "A-1",
+            "product_id": 42,
+            "quantity": 2,
+            "pool": "cn",
+            "ship_to": {"latitude": 31.2, "longitude": 121.5},
+        },
+        {
+            "order_id": "A-1",
+            "items": [{"product_id": 42, "quantity": 2}],
+            "split": False,
+            "ship_to": {"region": "east"},
+        },
+        {"order_id": "A-1", "product_id": 42, "quantity": 2},
+    ]
+
+
+def test_a_pool_check_sends_the_pool(serve, make_client):
+    server = serve((200, {}, CHECK), (200, {}, {"all_available": True, "items": []}))
+    client = make_client(server.url, Waits())
+
+    client.check(42, pool="cn")
+    client.check_batch([Line(42, 1)], pool="cn")
+
+    assert server.requests[0][1] == "/api/v1/inventory/check/42?quantity=1&pool=cn"
+    assert json.loads(server.requests[1][3]) == {"items": [{"product_id": 42, "quantity": 1}], "pool": "cn"}
+
+
+def test_the_parts_of_a_split_line_come_back_by_product(serve, make_client):
+    def part(reservation_id, product_id, warehouse, quantity):
+        stamp = "2026-01-01T00:00:00Z"
+        return {
+            "id": reservation_id,
+            "order_id": "A-1",
+            "product_id": product_id,
+            "warehouse": warehouse,
+            "quantity": quantity,
+            "status": "active",
+            "reacquired": False,
+            "expires_at": stamp,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+
+    body = {"order_id": "A-1", "reservations": [part(1, 7, "sh-1", 1), part(2, 42, "bj-1", 2), part(3, 42, "sh-1", 1)]}
+    server = serve((201, {}, body))
+
+    held = make_client(server.url, Waits()).reserve_order("A-1", [Line(7, 1), Line(42, 3)])
+
+    assert held.created is True
+    assert {
+        product_id: [(r.warehouse, r.quantity) for r in parts] for product_id, parts in held.by_product().items()
+    } == {
+        7: [("sh-1", 1)],
+        42: [("bj-1", 2), ("sh-1", 1)],
+    }
+
+
 @pytest.mark.parametrize(
     ("status", "code", "exception"),
     [
@@ -190,6 +259,7 @@ def test_a_repeated_reserve_sends_the_same_request(serve, make_client):
         (403, "permission_denied", inventory_client.PermissionDenied),
         (404, "product_not_found", inventory_client.ProductNotFound),
         (404, "reservation_not_found", inventory_client.ReservationNotFound),
+        (404, "pool_not_found", inventory_client.PoolNotFound),
         (409, "reservation_exists", inventory_client.ReservationExists),
         (409, "reservation_not_active", inventory_client.ReservationNotActive),
         (409, "some_future_conflict", inventory_client.Conflict),

@@ -17,7 +17,7 @@ from inventory.api.serializers.reservations import (
     well_formed_reserve,
 )
 from inventory.models import Reservation
-from inventory.services import ReservationLine
+from inventory.services import ReservationLine, Routing
 
 EDGES = [
     0,
@@ -134,6 +134,7 @@ def test_the_usual_bodies_take_the_fast_path():
         "order_id": "A-1",
         "lines": [{"product_id": limits.MAX_PRODUCT_ID, "quantity": limits.MAX_QUANTITY}],
         "ttl_seconds": None,
+        "routing": Routing(),
     }
     order = {"order_id": "A-2", "items": [{"product_id": 2, "quantity": 1}, {"product_id": 1, "quantity": 2}]}
     assert well_formed_reserve({**order, "ttl_seconds": 60})["lines"] == order["items"]

@@ -2,9 +2,17 @@ import pytest
 
 from inventory.exceptions import InsufficientStock, ReservationNotActive, ShortLine
 from inventory.models import Reservation
-from orders_integration.flows import RefundRequired, ReservationLine, cancel_order, pay_order, place_order
+from inventory.selectors.warehouses import warehouse_code
+from orders_integration.flows import (
+    Destination,
+    RefundRequired,
+    ReservationLine,
+    cancel_order,
+    pay_order,
+    place_order,
+)
 from tests.inventory.helpers import assert_invariants, stock_of
-from tests.orders_integration.conftest import make_overdue
+from tests.orders_integration.conftest import EAST, NEAR_POOL, NORTH, make_overdue
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +84,86 @@ class TestPlaceOrder:
 
         assert [r.pk for r in again.reservations] == [r.pk for r in first.reservations]
         assert stock_of(item.product_id) == (3, 2)
+
+
+def held_in(reservations):
+    return [(r.product_id, warehouse_code(r.warehouse_id), r.quantity, r.status) for r in reservations]
+
+
+BEIJING = Destination(latitude=39.91, longitude=116.39)
+
+
+class TestRouting:
+    def test_a_line_goes_to_the_warehouse_nearest_the_destination(self, stocked_in):
+        product_id = stocked_in(east=5, north=5)
+
+        to_beijing = place_order(
+            order_id="R-1", lines=[ReservationLine(product_id, 2)], pool=NEAR_POOL, ship_to=BEIJING
+        )
+        to_the_east = place_order(
+            order_id="R-2", lines=[ReservationLine(product_id, 1)], pool=NEAR_POOL, ship_to=Destination(region="east")
+        )
+
+        assert held_in(to_beijing.reservations) == [(product_id, NORTH["code"], 2, "active")]
+        assert held_in(to_the_east.reservations) == [(product_id, EAST["code"], 1, "active")]
+
+    def test_without_routing_the_pool_all_takes_the_line(self, stocked_in):
+        product_id = stocked_in(east=5, north=5)
+
+        placed = place_order(order_id="R-3", lines=[ReservationLine(product_id, 2)])
+
+        # `all` by priority, then code: `default` (empty here), east-1, north-1.
+        assert held_in(placed.reservations) == [(product_id, EAST["code"], 2, "active")]
+
+    def test_a_split_line_is_paid_and_cancelled_whole(self, stocked_in):
+        paid_product, cancelled_product = stocked_in(east=2, north=2), stocked_in(east=2, north=2)
+        for order_id, product_id in (("R-4", paid_product), ("R-5", cancelled_product)):
+            placed = place_order(
+                order_id=order_id, lines=[ReservationLine(product_id, 3)], pool=NEAR_POOL, ship_to=BEIJING
+            )
+            assert held_in(placed.reservations) == [
+                (product_id, NORTH["code"], 2, "active"),
+                (product_id, EAST["code"], 1, "active"),
+            ]
+
+        paid = pay_order(order_id="R-4")
+        cancelled = cancel_order(order_id="R-5")
+
+        assert sorted(r.status for r in paid) == ["confirmed", "confirmed"]
+        assert sorted(r.status for r in cancelled) == ["cancelled", "cancelled"]
+        assert stock_of(paid_product) == (1, 0)
+        assert stock_of(cancelled_product) == (4, 0)
+        assert_invariants(paid_product)
+        assert_invariants(cancelled_product)
+
+    def test_a_failed_order_creation_releases_every_part(self, stocked_in):
+        product_id = stocked_in(east=2, north=2)
+
+        def create_order():
+            raise ValueError("no order table today")
+
+        with pytest.raises(ValueError, match="no order table"):
+            place_order(
+                order_id="R-6",
+                lines=[ReservationLine(product_id, 4)],
+                pool=NEAR_POOL,
+                ship_to=BEIJING,
+                create_order=create_order,
+            )
+
+        assert statuses("R-6") == [(product_id, "cancelled"), (product_id, "cancelled")]
+        assert stock_of(product_id) == (4, 0)
+
+    def test_without_split_the_line_is_short_by_the_pools_units(self, stocked_in):
+        product_id = stocked_in(east=2, north=2)
+
+        with pytest.raises(InsufficientStock) as rejected:
+            place_order(
+                order_id="R-7", lines=[ReservationLine(product_id, 3)], pool=NEAR_POOL, ship_to=BEIJING, split=False
+            )
+
+        assert rejected.value.short_lines == (ShortLine(product_id, 3, 4),)
+        assert statuses("R-7") == []
 
 
 @pytest.fixture

@@ -1,13 +1,19 @@
 """Input and output shapes of the internal endpoints the order application calls."""
 
-from drf_spectacular.utils import extend_schema_serializer
+import math
+
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from inventory import limits
 from inventory.api.fields import (
+    LocationCodeField,
     OrderIdField,
+    StrictBooleanField,
+    StrictCharField,
     StrictIntegerField,
     UTCDateTimeField,
+    WarehouseCodeField,
     is_json_int_in,
     is_order_id_text,
     product_id_field,
@@ -15,6 +21,10 @@ from inventory.api.fields import (
     utc_iso,
 )
 from inventory.models import Reservation, ReservationStatus
+from inventory.parsing import has_nul
+from inventory.selectors.warehouses import warehouse_code
+from inventory.services.allocation import Destination
+from inventory.services.reservations import Routing
 
 
 def ttl_field() -> StrictIntegerField:
@@ -28,6 +38,7 @@ def ttl_field() -> StrictIntegerField:
 
 class ReservationSerializer(serializers.ModelSerializer):
     product_id = serializers.IntegerField(read_only=True)
+    warehouse = WarehouseCodeField()
     status = serializers.ChoiceField(choices=ReservationStatus.choices, read_only=True)
     expires_at = UTCDateTimeField()
     created_at = UTCDateTimeField()
@@ -39,6 +50,7 @@ class ReservationSerializer(serializers.ModelSerializer):
             "id",
             "order_id",
             "product_id",
+            "warehouse",
             "quantity",
             "status",
             "reacquired",
@@ -62,18 +74,122 @@ def order_reservations_body(order_id: str, reservations: list[Reservation]) -> d
     """What OrderReservationsSerializer renders, built directly: the answer of every
     reserve, release and deduct, where DRF's serializers were a large share of the CPU.
     tests/orders_integration/test_fast_paths.py holds the two to the same output."""
-    return {
-        "order_id": order_id,
-        "reservations": [
-            {
-                field: utc_iso(getattr(reservation, field))
-                if field in _RESERVATION_TIMESTAMPS
-                else getattr(reservation, field)
-                for field in ReservationSerializer.Meta.fields
-            }
-            for reservation in reservations
-        ],
+    return {"order_id": order_id, "reservations": [_reservation_body(reservation) for reservation in reservations]}
+
+
+def _reservation_body(reservation: Reservation) -> dict:
+    body = {}
+    for field in ReservationSerializer.Meta.fields:
+        if field in _RESERVATION_TIMESTAMPS:
+            body[field] = utc_iso(getattr(reservation, field))
+        elif field == "warehouse":
+            body[field] = warehouse_code(reservation.warehouse_id)
+        else:
+            body[field] = getattr(reservation, field)
+    return body
+
+
+class StrictNumberField(serializers.Field):
+    """A finite JSON number (an integer or a float, never a boolean or a string) in a range."""
+
+    default_error_messages = {
+        "invalid": "A JSON number is required.",
+        "range": "A number from {minimum} to {maximum} is required.",
     }
+
+    def __init__(self, *, minimum: float, maximum: float, **kwargs):
+        self.minimum, self.maximum = minimum, maximum
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if type(data) not in (int, float) or not math.isfinite(data):
+            self.fail("invalid")
+        if not self.minimum <= data <= self.maximum:
+            self.fail("range", minimum=self.minimum, maximum=self.maximum)
+        return float(data)
+
+    def to_representation(self, value):
+        return value
+
+
+class ShipToSerializer(serializers.Serializer):
+    """Where the order goes: the `nearest` strategy sorts the pool's warehouses by it."""
+
+    region = StrictCharField(
+        required=False, allow_blank=True, max_length=limits.REGION_MAX_LENGTH, trim_whitespace=False
+    )
+    latitude = StrictNumberField(minimum=-limits.MAX_LATITUDE, maximum=limits.MAX_LATITUDE, required=False)
+    longitude = StrictNumberField(minimum=-limits.MAX_LONGITUDE, maximum=limits.MAX_LONGITUDE, required=False)
+
+    def validate_region(self, value: str) -> str:
+        if has_nul(value):
+            raise serializers.ValidationError("U+0000 is not allowed.")
+        return value
+
+    def validate(self, attrs):
+        if ("latitude" in attrs) != ("longitude" in attrs):
+            message = "Give both latitude and longitude, or neither."
+            raise serializers.ValidationError({"latitude": [message], "longitude": [message]})
+        return attrs
+
+
+def _coordinate(maximum: int) -> dict:
+    return {"type": "number", "minimum": -maximum, "maximum": maximum}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Where the order goes: the `nearest` strategy sorts the pool's warehouses by it. "
+        "latitude and longitude are given both or neither.",
+        "properties": {
+            "region": {"type": "string", "maxLength": limits.REGION_MAX_LENGTH},
+            "latitude": _coordinate(limits.MAX_LATITUDE),
+            "longitude": _coordinate(limits.MAX_LONGITUDE),
+        },
+        "anyOf": [
+            {"required": ["latitude", "longitude"]},
+            {"not": {"anyOf": [{"required": ["latitude"]}, {"required": ["longitude"]}]}},
+        ],
+        "example": {"region": "east", "latitude": 31.23, "longitude": 121.47},
+    }
+)
+class ShipToField(serializers.Field):
+    """`ship_to`, judged by ShipToSerializer; its schema written out (both coordinates or neither)."""
+
+    default_error_messages = {"invalid": "An object is required."}
+
+    def to_internal_value(self, data):
+        if type(data) is not dict:
+            self.fail("invalid")
+        judged = ShipToSerializer(data=data)
+        judged.is_valid(raise_exception=True)
+        return judged.validated_data
+
+    def to_representation(self, value):
+        return value
+
+
+class RoutingFieldsMixin(serializers.Serializer):
+    pool = LocationCodeField(required=False, help_text="The pool whose warehouses may hold the lines; default `all`.")
+    ship_to = ShipToField(required=False)
+    split = StrictBooleanField(
+        required=False,
+        default=True,
+        help_text="false: a line that no single warehouse can hold whole is short instead of split.",
+    )
+
+
+def routing_of(attrs: dict) -> Routing:
+    """The services' routing of a validated reserve (the defaults when the body named none)."""
+    ship_to = attrs.get("ship_to") or {}
+    return Routing(
+        pool=attrs.get("pool", limits.EVERY_WAREHOUSE_POOL),
+        destination=Destination(
+            region=ship_to.get("region", ""), latitude=ship_to.get("latitude"), longitude=ship_to.get("longitude")
+        ),
+        split=attrs.get("split", True),
+    )
 
 
 class ReserveLineSerializer(serializers.Serializer):
@@ -82,7 +198,7 @@ class ReserveLineSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="ReserveOneLine")
-class ReserveOneLineSerializer(serializers.Serializer):
+class ReserveOneLineSerializer(RoutingFieldsMixin):
     order_id = OrderIdField()
     product_id = product_id_field()
     quantity = quantity_field()
@@ -90,7 +206,7 @@ class ReserveOneLineSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="ReserveOrder")
-class ReserveOrderSerializer(serializers.Serializer):
+class ReserveOrderSerializer(RoutingFieldsMixin):
     order_id = OrderIdField()
     items = ReserveLineSerializer(
         many=True,
@@ -102,7 +218,7 @@ class ReserveOrderSerializer(serializers.Serializer):
     ttl_seconds = ttl_field()
 
 
-class ReserveInputSerializer(serializers.Serializer):
+class ReserveInputSerializer(RoutingFieldsMixin):
     """Either one line (product_id, quantity) or a whole order (items), not both."""
 
     order_id = OrderIdField()
@@ -130,7 +246,12 @@ class ReserveInputSerializer(serializers.Serializer):
             if missing:
                 raise serializers.ValidationError(missing)
             lines = [{"product_id": attrs["product_id"], "quantity": attrs["quantity"]}]
-        return {"order_id": attrs["order_id"], "lines": lines, "ttl_seconds": attrs.get("ttl_seconds")}
+        return {
+            "order_id": attrs["order_id"],
+            "lines": lines,
+            "ttl_seconds": attrs.get("ttl_seconds"),
+            "routing": routing_of(attrs),
+        }
 
 
 def well_formed_reserve(data) -> dict | None:
@@ -141,7 +262,7 @@ def well_formed_reserve(data) -> dict | None:
     anything else, which the serializer then judges, so every 400 is its own word for
     word. tests/orders_integration/test_fast_paths.py holds the two to the same verdicts.
     """
-    if type(data) is not dict or not is_order_id_text(data.get("order_id")):
+    if type(data) is not dict or not is_order_id_text(data.get("order_id")) or not _ROUTING_KEYS.isdisjoint(data):
         return None
     ttl_seconds = data.get("ttl_seconds")
     if "ttl_seconds" in data and not is_json_int_in(ttl_seconds, 1, limits.MAX_TTL_SECONDS):
@@ -153,7 +274,11 @@ def well_formed_reserve(data) -> dict | None:
         lines = None if line is None else [line]
     if lines is None:
         return None
-    return {"order_id": data["order_id"], "lines": lines, "ttl_seconds": ttl_seconds}
+    return {"order_id": data["order_id"], "lines": lines, "ttl_seconds": ttl_seconds, "routing": Routing()}
+
+
+# A body that routes its lines is left to the serializer.
+_ROUTING_KEYS = frozenset(RoutingFieldsMixin._declared_fields)
 
 
 def _well_formed_lines(data: dict) -> list[dict] | None:

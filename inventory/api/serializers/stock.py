@@ -11,16 +11,18 @@ from rest_framework import serializers
 from inventory import limits
 from inventory.api.errors import ERROR_CODES
 from inventory.api.fields import (
+    LocationCodeField,
     ProductNameField,
     SkuField,
     StrictIntegerField,
     UTCDateTimeField,
+    WarehouseCodeField,
     is_json_int_in,
     product_id_field,
     quantity_field,
     version_field,
 )
-from inventory.models import Inventory, InventoryLog, LogOperation
+from inventory.models import Inventory, InventoryLog, LogOperation, StockLevel
 from inventory.parsing import has_nul
 
 # The rules as the OpenAPI document states them, for clients and the schema tests; the
@@ -114,6 +116,14 @@ _NAMED_FIELDS = ("sku", "name")
 class InventorySerializer(serializers.ModelSerializer):
     sku = serializers.CharField(read_only=True, required=False, help_text="Only present when the product has one.")
     name = serializers.CharField(read_only=True, required=False, help_text="Only present when the product has one.")
+    # Sums over the product's levels (Inventory.objects annotates them).
+    available_stock = serializers.IntegerField(read_only=True)
+    reserved_stock = serializers.IntegerField(read_only=True)
+    total_stock = serializers.IntegerField(read_only=True)
+    low_stock_threshold = serializers.IntegerField(read_only=True)
+    version = serializers.IntegerField(
+        read_only=True, help_text="The sum of the levels' versions: it grows with every change."
+    )
     is_low_stock = serializers.BooleanField(read_only=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
@@ -131,8 +141,23 @@ class InventorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StockLevelSerializer(serializers.ModelSerializer):
+    product_id = serializers.IntegerField(read_only=True)
+    warehouse = WarehouseCodeField()
+    is_low_stock = serializers.BooleanField(read_only=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        model = StockLevel
+        # The product's names are on its record, not repeated per level.
+        fields = [field for field in StockLevel.RECORD_FIELDS if field not in _NAMED_FIELDS]
+        read_only_fields = fields
+
+
 class InventoryLogSerializer(serializers.ModelSerializer):
     product_id = serializers.IntegerField(read_only=True)
+    warehouse = WarehouseCodeField()
     operation = serializers.ChoiceField(choices=LogOperation.choices, read_only=True)
     created_at = UTCDateTimeField()
 
@@ -160,6 +185,7 @@ class BatchCheckItemInputSerializer(serializers.Serializer):
 
 class BatchCheckInputSerializer(serializers.Serializer):
     items = BatchCheckItemInputSerializer(many=True, min_length=1, max_length=limits.MAX_BATCH_ITEMS, allow_empty=False)
+    pool = LocationCodeField(required=False, help_text="Answer for this pool's warehouses; default every level.")
 
 
 def well_formed_batch_lines(data) -> list[tuple[int, int]] | None:
@@ -172,7 +198,7 @@ def well_formed_batch_lines(data) -> list[tuple[int, int]] | None:
     the serializer's own, word for word. tests/api/test_batch_check_input.py holds
     the two to the same verdicts.
     """
-    items = data.get("items") if type(data) is dict else None
+    items = data.get("items") if type(data) is dict and "pool" not in data else None
     if type(items) is not list or not 1 <= len(items) <= limits.MAX_BATCH_ITEMS:
         return None
     lines = []
@@ -204,6 +230,14 @@ class BatchCheckSerializer(serializers.Serializer):
 # --- staff changes -----------------------------------------------------------------------
 
 
+def warehouse_field() -> LocationCodeField:
+    return LocationCodeField(
+        required=False,
+        default=limits.DEFAULT_WAREHOUSE,
+        help_text="The level's warehouse (its code); default `default`.",
+    )
+
+
 class CreateInventoryInputSerializer(serializers.Serializer):
     product_id = product_id_field()
     sku = SkuField()
@@ -212,6 +246,7 @@ class CreateInventoryInputSerializer(serializers.Serializer):
     low_stock_threshold = StrictIntegerField(
         min_value=0, max_value=limits.MAX_QUANTITY, required=False, default=limits.DEFAULT_LOW_STOCK_THRESHOLD
     )
+    warehouse = warehouse_field()
 
 
 class RestockInputSerializer(serializers.Serializer):
@@ -219,6 +254,7 @@ class RestockInputSerializer(serializers.Serializer):
     quantity = quantity_field()
     reason = text_field(limits.MAX_REASON_LENGTH)
     reference = text_field(limits.MAX_REFERENCE_LENGTH)
+    warehouse = warehouse_field()
 
 
 class AdjustInputSerializer(serializers.Serializer):
@@ -238,6 +274,7 @@ class AdjustInputSerializer(serializers.Serializer):
     reason = reason_field()
     reference = text_field(limits.MAX_REFERENCE_LENGTH)
     expected_version = version_field()
+    warehouse = warehouse_field()
 
     def validate(self, attrs):
         if ("delta" in attrs) == ("available_stock" in attrs):
@@ -255,6 +292,7 @@ class AdjustByDeltaSerializer(serializers.Serializer):
     reason = reason_field()
     reference = text_field(limits.MAX_REFERENCE_LENGTH)
     expected_version = version_field()
+    warehouse = warehouse_field()
 
 
 @extend_schema_serializer(component_name="AdjustToCount")
@@ -264,8 +302,10 @@ class AdjustToCountSerializer(serializers.Serializer):
     reason = reason_field()
     reference = text_field(limits.MAX_REFERENCE_LENGTH)
     expected_version = version_field()
+    warehouse = warehouse_field()
 
 
 class ThresholdInputSerializer(serializers.Serializer):
     low_stock_threshold = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY)
     expected_version = version_field()
+    warehouse = warehouse_field()

@@ -54,7 +54,11 @@ class OrderReservationViewSet(ApiViewSet):
         description=(
             "201 when anything new was reserved; 200 with the same body when every line already had an "
             "active or confirmed reservation of the same quantity (an idempotent repeat, nothing changes). "
-            "A line whose reservation was cancelled or expired is never reopened: 409 `reservation_exists`."
+            "A line whose reservation was cancelled or expired is never reopened: 409 `reservation_exists`. "
+            "Each line is held in the first warehouse of the pool's order (`pool`, default `all`; the "
+            "`nearest` strategy sorts by `ship_to`) that can hold all of it, else split over several "
+            "warehouses in that order (one reservation per warehouse), unless `split` is false. "
+            "`insufficient_stock` reports per short line the units available in the pool."
         ),
         request=PolymorphicProxySerializer(
             component_name="ReserveRequest",
@@ -67,7 +71,7 @@ class OrderReservationViewSet(ApiViewSet):
             **errors(
                 *PROTECTED,
                 *WITH_BODY,
-                s404="`product_not_found`",
+                s404="`product_not_found`, or `pool_not_found`",
                 s409="`insufficient_stock` (`details.items`: product_id, requested, available), "
                 "or `reservation_exists`.",
             ),
@@ -84,6 +88,7 @@ class OrderReservationViewSet(ApiViewSet):
             ttl_seconds=data["ttl_seconds"],
             actor=actor_of(request),
             client_id=request.auth.pk,
+            routing=data["routing"],
         )
         return _answer(result.order_id, result.reservations, status.HTTP_201_CREATED if result.created else 200)
 

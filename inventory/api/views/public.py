@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from inventory import limits, selectors
-from inventory.api.fields import parse_query_int
+from inventory.api.fields import parse_query_code, parse_query_int
 from inventory.api.schema import PRODUCT_NOT_FOUND, PUBLIC, WITH_BODY, errors, product_id_path_parameter
 from inventory.api.serializers.stock import (
     BatchCheckInputSerializer,
@@ -43,8 +43,13 @@ class PublicCheckViewSet(ApiViewSet):
                 {"type": "integer", "minimum": 1, "maximum": limits.MAX_QUANTITY, "default": 1},
                 description="`sufficient` is available_stock >= quantity.",
             ),
+            OpenApiParameter(
+                "pool",
+                {"type": "string", "pattern": limits.LOCATION_CODE_PATTERN},
+                description="Answer for this pool's warehouses; default every warehouse's stock.",
+            ),
         ],
-        responses={200: CheckSerializer, **errors(*PUBLIC, s404=PRODUCT_NOT_FOUND)},
+        responses={200: CheckSerializer, **errors(*PUBLIC, s404=f"{PRODUCT_NOT_FOUND}, or `pool_not_found`")},
     )
     def retrieve(self, request, product_id=None):
         check = selectors.check_product(
@@ -52,6 +57,7 @@ class PublicCheckViewSet(ApiViewSet):
             quantity=parse_query_int(
                 "quantity", request.query_params.get("quantity"), minimum=1, maximum=limits.MAX_QUANTITY, default=1
             ),
+            pool=parse_query_code("pool", request.query_params.get("pool")),
         )
         return Response(CheckSerializer(check).data)
 
@@ -60,12 +66,12 @@ class PublicCheckViewSet(ApiViewSet):
         summary="Check 1..200 lines at once (one query)",
         description="Unknown products are `found: false, available_stock: 0, sufficient: false`, not an error.",
         request=BatchCheckInputSerializer,
-        responses={200: BatchCheckSerializer, **errors(*PUBLIC, *WITH_BODY)},
+        responses={200: BatchCheckSerializer, **errors(*PUBLIC, *WITH_BODY, s404="`pool_not_found`")},
     )
     @action(detail=False, methods=["post"])
     def batch(self, request):
-        lines = well_formed_batch_lines(request.data)
+        lines, pool = well_formed_batch_lines(request.data), None
         if lines is None:  # not the usual body: the serializer judges it and words any 400
             data = self.validated(BatchCheckInputSerializer)
-            lines = [(item["product_id"], item["quantity"]) for item in data["items"]]
-        return Response(selectors.check_products(lines=lines))
+            lines, pool = [(item["product_id"], item["quantity"]) for item in data["items"]], data.get("pool")
+        return Response(selectors.check_products(lines=lines, pool=pool))

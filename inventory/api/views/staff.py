@@ -31,12 +31,15 @@ from inventory.api.serializers.stock import (
     InventoryLogSerializer,
     InventorySerializer,
     RestockInputSerializer,
+    StockLevelSerializer,
     ThresholdInputSerializer,
 )
 from inventory.api.views.base import Answer, ApiViewSet
 from inventory.exceptions import ProductNotFound
 from inventory.models import Inventory, InventoryLog
-from inventory.selectors import low_stock_items
+from inventory.selectors import levels_of, low_stock_items
+
+PRODUCT_OR_WAREHOUSE = f"{PRODUCT_NOT_FOUND}, or `warehouse_not_found`"
 
 STAFF_PERMISSIONS = {
     "list": "inventory.view_inventory",
@@ -47,6 +50,7 @@ STAFF_PERMISSIONS = {
     "adjust": "inventory.adjust_inventory",
     "threshold": "inventory.change_threshold_inventory",
     "logs": "inventory.view_inventorylog",
+    "levels": "inventory.view_inventory",
 }
 
 
@@ -61,7 +65,12 @@ STAFF_PERMISSIONS = {
         request=CreateInventoryInputSerializer,
         responses={
             201: InventorySerializer,
-            **errors(*PROTECTED, *WITH_BODY, s409="`already_exists`: the product has a record already."),
+            **errors(
+                *PROTECTED,
+                *WITH_BODY,
+                s404="`warehouse_not_found`",
+                s409="`already_exists`: the product has a record already.",
+            ),
         },
     ),
 )
@@ -113,6 +122,19 @@ class InventoryViewSet(ApiViewSet):
         return Response(InventorySerializer(item).data)
 
     @extend_schema(
+        summary="One product's stock levels, one per warehouse",
+        description="Each level shows the record's fields for one warehouse, with `warehouse` and `in_transit`.",
+        parameters=[product_id_path_parameter()],
+        responses={200: StockLevelSerializer(many=True), **errors(*LIST, s404=PRODUCT_NOT_FOUND)},
+    )
+    @action(detail=False, methods=["get"], url_path=r"product/(?P<product_id>[^/]+)/levels")
+    def levels(self, request, product_id=None):
+        product_id = self.path_product_id(product_id)
+        if not Inventory.products.filter(product_id=product_id).exists():
+            raise ProductNotFound(product_id)
+        return self.paginated(levels_of(product_id), StockLevelSerializer)
+
+    @extend_schema(
         summary="Records at or below their threshold, fewest available first",
         responses={200: InventorySerializer(many=True), **errors(*LIST)},
     )
@@ -124,7 +146,7 @@ class InventoryViewSet(ApiViewSet):
         summary="Goods received: add to available stock",
         request=RestockInputSerializer,
         parameters=[IDEMPOTENCY_KEY_HEADER],
-        responses={200: InventorySerializer, **errors(*PROTECTED, *WITH_BODY, 422, s404=PRODUCT_NOT_FOUND)},
+        responses={200: InventorySerializer, **errors(*PROTECTED, *WITH_BODY, 422, s404=PRODUCT_OR_WAREHOUSE)},
     )
     @action(detail=False, methods=["post"])
     def restock(self, request):
@@ -150,7 +172,7 @@ class InventoryViewSet(ApiViewSet):
                 *PROTECTED,
                 *WITH_BODY,
                 422,
-                s404=PRODUCT_NOT_FOUND,
+                s404=PRODUCT_OR_WAREHOUSE,
                 s409="`stock_would_go_negative`, or `version_conflict` (`details.current_version`).",
             ),
         },
@@ -167,6 +189,7 @@ class InventoryViewSet(ApiViewSet):
                 reason=data["reason"],
                 reference=data["reference"],
                 expected_version=data.get("expected_version"),
+                warehouse=data["warehouse"],
                 actor=actor_of(request),
             )
             return Answer(status.HTTP_200_OK, InventorySerializer(item).data)
@@ -182,7 +205,7 @@ class InventoryViewSet(ApiViewSet):
             **errors(
                 *PROTECTED,
                 *WITH_BODY,
-                s404=PRODUCT_NOT_FOUND,
+                s404=PRODUCT_OR_WAREHOUSE,
                 s409="`version_conflict`: `expected_version` is stale (`details.current_version`).",
             ),
         },
@@ -196,16 +219,20 @@ class InventoryViewSet(ApiViewSet):
 
     @extend_schema(
         summary="A product's log entries, newest first",
+        description="`warehouse` narrows them to one level's; a level's before/after values are its own.",
         parameters=[product_id_path_parameter()],
         responses={
             200: InventoryLogSerializer(many=True),
-            **errors(*LIST, s404="`product_not_found` (no such product), or `not_found` (no such page)."),
+            **errors(
+                *LIST,
+                s404="`product_not_found` (no such product), `warehouse_not_found`, or `not_found` (no such page).",
+            ),
         },
     )
     @action(detail=False, methods=["get"], url_path=r"logs/(?P<product_id>[^/]+)")
     def logs(self, request, product_id=None):
         product_id = self.path_product_id(product_id)
-        if not Inventory.objects.filter(product_id=product_id).exists():
+        if not Inventory.products.filter(product_id=product_id).exists():
             raise ProductNotFound(product_id)
         entries = self.filter_queryset(self.get_queryset().filter(product_id=product_id))
         return self.paginated(entries, InventoryLogSerializer)

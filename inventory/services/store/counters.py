@@ -1,6 +1,6 @@
 """The change of a stock row's counters, written once.
 
-Every store writes a stock row through these two functions: `changes` is the SET
+Every store writes a stock level through these two functions: `changes` is the SET
 list (counters moved, version bumped, `updated_at` and `low_stock_since` kept
 right), `guard` the WHERE that keeps both counters from going below zero. The ORM
 store hands them to `QuerySet.update` and `filter`; the PostgreSQL store compiles
@@ -29,8 +29,14 @@ def sql_term(sql: str, *, lowers: bool = True) -> SQLTerm:
     return SQLTerm(sql, lowers=lowers)
 
 
-def changes(*, available_delta: Delta = 0, reserved_delta: Delta = 0, low_stock_threshold: Delta | None = None) -> dict:
-    """The assignments of one guarded update of a stock row."""
+def changes(
+    *,
+    available_delta: Delta = 0,
+    reserved_delta: Delta = 0,
+    in_transit_delta: Delta = 0,
+    low_stock_threshold: Delta | None = None,
+) -> dict:
+    """The assignments of one guarded update of a stock level."""
     assignments: dict = {"version": F("version") + 1, "updated_at": Now()}
     new_available = F("available_stock")
     if _moves(available_delta):
@@ -38,6 +44,8 @@ def changes(*, available_delta: Delta = 0, reserved_delta: Delta = 0, low_stock_
         assignments["available_stock"] = new_available
     if _moves(reserved_delta):
         assignments["reserved_stock"] = F("reserved_stock") + reserved_delta
+    if _moves(in_transit_delta):
+        assignments["in_transit"] = F("in_transit") + in_transit_delta
     new_threshold = F("low_stock_threshold")
     if low_stock_threshold is not None:
         new_threshold = Value(low_stock_threshold) if isinstance(low_stock_threshold, int) else low_stock_threshold
@@ -50,13 +58,15 @@ def changes(*, available_delta: Delta = 0, reserved_delta: Delta = 0, low_stock_
     return assignments
 
 
-def guard(*, available_delta: Delta = 0, reserved_delta: Delta = 0) -> Q:
-    """Neither counter may go below zero: the condition that decides whether the change happens."""
+def guard(*, available_delta: Delta = 0, reserved_delta: Delta = 0, in_transit_delta: Delta = 0) -> Q:
+    """No counter may go below zero: the condition that decides whether the change happens."""
     condition = Q()
     if _may_lower(available_delta):
         condition &= Q(GreaterThanOrEqual(F("available_stock") + available_delta, 0))
     if _may_lower(reserved_delta):
         condition &= Q(GreaterThanOrEqual(F("reserved_stock") + reserved_delta, 0))
+    if _may_lower(in_transit_delta):
+        condition &= Q(GreaterThanOrEqual(F("in_transit") + in_transit_delta, 0))
     return condition
 
 

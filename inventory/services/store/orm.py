@@ -15,12 +15,13 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from inventory.models import Inventory, InventoryLog, Reservation
+from inventory.exceptions import PoolNotFound
+from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockLevel
 from inventory.models.ledger import SYSTEM_ACTOR
 from inventory.services import allocation
 from inventory.services.store import counters
 from inventory.services.store.ledger import write_entries
-from inventory.services.store.types import Counters, Deltas, Ending, LineOutcome, Movement
+from inventory.services.store.types import Counters, Deltas, Ending, LevelKey, LineOutcome, Movement
 
 Status = Reservation.Status
 Operation = InventoryLog.Operation
@@ -29,86 +30,114 @@ Operation = InventoryLog.Operation
 class _NotEveryLineTaken(Exception):
     """Rolls back an order that left a line short: all or nothing."""
 
+    def __init__(self, short: Mapping[int, int] | None = None) -> None:
+        # Per short line: the units its product has in the pool.
+        self.short = dict(short or {})
+
 
 class OrmStore:
     name = "orm"
 
-    # --- Stock rows ---------------------------------------------------------------
+    # --- Products and their levels -----------------------------------------------
 
-    def create_row(
-        self, *, product_id: int, available_stock: int, low_stock_threshold: int, sku: str, name: str
+    def create_product(self, *, product_id: int, sku: str, name: str) -> None:
+        Inventory.products.create(product_id=product_id, sku=sku, name=name)
+
+    def create_level(
+        self, *, product_id: int, warehouse_id: int, available_stock: int = 0, low_stock_threshold: int
     ) -> None:
-        Inventory.objects.create(
+        StockLevel.objects.create(
             product_id=product_id,
-            sku=sku,
-            name=name,
+            warehouse_id=warehouse_id,
             available_stock=available_stock,
             low_stock_threshold=low_stock_threshold,
             low_stock_since=Now() if available_stock <= low_stock_threshold else None,
         )
 
-    def update_row(
+    def update_level(
         self,
-        product_id: int,
+        level: LevelKey,
         *,
         available_delta: int = 0,
         reserved_delta: int = 0,
+        in_transit_delta: int = 0,
         low_stock_threshold: int | None = None,
         expected_version: int | None = None,
     ) -> bool:
-        """One guarded update of a product's row; whether it changed.
+        """One guarded update of a stock level; whether it changed.
 
         `expected_version` joins the guard only when a caller edits what a person saw;
         stock movements never fail on a version.
         """
-        rows = Q(product_id=product_id)
+        product_id, warehouse_id = level
+        rows = Q(product_id=product_id, warehouse_id=warehouse_id)
         if expected_version is not None:
             rows &= Q(version=expected_version)
         return self._guarded_update(
             rows,
             available_delta=available_delta,
             reserved_delta=reserved_delta,
+            in_transit_delta=in_transit_delta,
             low_stock_threshold=low_stock_threshold,
         )
 
     def _guarded_update(self, rows: Q, **deltas) -> bool:
         guard = counters.guard(
-            available_delta=deltas.get("available_delta", 0), reserved_delta=deltas.get("reserved_delta", 0)
+            available_delta=deltas.get("available_delta", 0),
+            reserved_delta=deltas.get("reserved_delta", 0),
+            in_transit_delta=deltas.get("in_transit_delta", 0),
         )
-        return Inventory.objects.filter(rows & guard).update(**counters.changes(**deltas)) == 1
+        return StockLevel.objects.filter(rows & guard).update(**counters.changes(**deltas)) == 1
 
-    def move_many(self, deltas: Mapping[int, Deltas]) -> dict[int, Counters]:
-        """Apply (available, reserved) deltas to many products' rows, each only if neither counter
-        would go below zero, in lock order; the new counters of the rows that changed."""
+    def move_many(self, deltas: Mapping[LevelKey, Deltas]) -> dict[LevelKey, Counters]:
+        """Apply (available, reserved) deltas to many levels, each only if neither counter would
+        go below zero, locked in lock order first; the new counters of the levels that changed."""
+        locked = self.lock_levels(deltas)
         changed = [
-            product_id
-            for product_id in sorted(deltas)
-            if self.update_row(product_id, available_delta=deltas[product_id][0], reserved_delta=deltas[product_id][1])
+            key
+            for key in locked
+            if self._guarded_update(
+                Q(product_id=key[0], warehouse_id=key[1]),
+                available_delta=deltas[key][0],
+                reserved_delta=deltas[key][1],
+            )
         ]
         return self.counters_of(changed)
 
-    def counters_of(self, product_ids: Iterable[int]) -> dict[int, Counters]:
-        rows = Inventory.objects.filter(product_id__in=product_ids).values_list(
-            "product_id", "available_stock", "reserved_stock"
+    def lock_levels(self, levels: Iterable[LevelKey]) -> list[LevelKey]:
+        """Lock these levels in lock order (by id); the ones that exist, in that order."""
+        wanted = set(levels)
+        if not wanted:
+            return []
+        rows = (
+            StockLevel.objects.select_for_update()
+            .filter(_levels_q(wanted))
+            .order_by(*allocation.LOCK_ORDER)
+            .values_list("product_id", "warehouse_id")
         )
-        return {product_id: (available, reserved) for product_id, available, reserved in rows}
+        return list(rows)
 
-    def locked_row(self, product_id: int) -> Inventory | None:
-        return Inventory.objects.select_for_update().filter(product_id=product_id).first()
+    def counters_of(self, levels: Iterable[LevelKey]) -> dict[LevelKey, Counters]:
+        wanted = set(levels)
+        if not wanted:
+            return {}
+        rows = StockLevel.objects.filter(_levels_q(wanted)).values_list(
+            "product_id", "warehouse_id", "available_stock", "reserved_stock"
+        )
+        return {(product_id, warehouse_id): (a, r) for product_id, warehouse_id, a, r in rows}
 
-    def record(self, movements: Sequence[Movement], *, actor: str) -> dict[int, Inventory]:
-        """The ledger entries of `movements`, just applied; the rows as they now are.
+    def locked_level(self, level: LevelKey) -> StockLevel | None:
+        product_id, warehouse_id = level
+        return StockLevel.objects.select_for_update().filter(product_id=product_id, warehouse_id=warehouse_id).first()
 
-        Read after the updates, under the locks this transaction holds, so exact.
+    def record(self, movements: Sequence[Movement], *, actor: str) -> None:
+        """The ledger entries of `movements`, just applied.
+
+        The levels are read after the updates, under the locks this transaction holds, so exact.
         """
-        rows = {
-            row.product_id: row for row in Inventory.objects.filter(product_id__in={m.product_id for m in movements})
-        }
-        after = {product_id: (row.available_stock, row.reserved_stock) for product_id, row in rows.items()}
-        write_entries(movements, actor=actor, after=after)
-        return rows
+        write_entries(movements, actor=actor, after=self.counters_of(m.level for m in movements))
 
-    def write_entries(self, movements: Sequence[Movement], *, actor: str, after: Mapping[int, Counters]) -> None:
+    def write_entries(self, movements: Sequence[Movement], *, actor: str, after: Mapping[LevelKey, Counters]) -> None:
         write_entries(movements, actor=actor, after=after)
 
     def db_now(self) -> datetime:
@@ -122,13 +151,20 @@ class OrmStore:
     # --- Holds --------------------------------------------------------------------
 
     def take(
-        self, *, order_id: str, lines: Sequence[tuple[int, int]], actor: str, ttl: timedelta, client_id: int | None
+        self,
+        *,
+        order_id: str,
+        lines: Sequence[tuple[int, int]],
+        actor: str,
+        ttl: timedelta,
+        client_id: int | None,
+        routing: allocation.Routing = allocation.EVERYWHERE,
     ) -> list[LineOutcome]:
         """Hold (product_id, quantity) lines for an order that has none of them yet: all or none.
 
         One outcome per line, in the given order. Nothing is taken when the order has
         any of these lines already, when it is another client's (`client_id` given), or
-        when any line is short.
+        when any line is short in the pool. PoolNotFound for an unknown pool.
         """
         quantities = dict(lines)
         try:
@@ -139,17 +175,41 @@ class OrmStore:
                         _outcome(product_id, quantity, known=foreign or product_id in known)
                         for product_id, quantity in lines
                     ]
-                short = {
-                    product_id
-                    for product_id, quantity in sorted(lines)  # in lock order
-                    if not self._take_row(product_id, quantity)
-                }
-                if short:
-                    raise _NotEveryLineTaken
-                held = self._hold(order_id, quantities, actor=actor, ttl=ttl, client_id=client_id)
-        except _NotEveryLineTaken:
-            return self._short_outcomes(lines, short)
-        return [_outcome(product_id, quantity, reservation=held[product_id]) for product_id, quantity in lines]
+                held = self.take_planned(order_id, lines, actor=actor, ttl=ttl, client_id=client_id, routing=routing)
+        except _NotEveryLineTaken as refused:
+            return self._short_outcomes(lines, refused.short)
+        return [_outcome(product_id, quantity, reservations=held[product_id]) for product_id, quantity in lines]
+
+    def take_planned(
+        self,
+        order_id: str,
+        lines: Sequence[tuple[int, int]],
+        *,
+        actor: str,
+        ttl: timedelta,
+        client_id: int | None,
+        routing: allocation.Routing,
+    ) -> dict[int, tuple[Reservation, ...]]:
+        """Lock every level the lines may take (in lock order), plan the lines on what the levels
+        hold, and take the parts; the holds per product. _NotEveryLineTaken when a line is short."""
+        strategy = Pool.objects.filter(code=routing.pool).values_list("strategy", flat=True).first()
+        if strategy is None:
+            raise PoolNotFound(routing.pool)
+        levels = allocation.stock_rows([product_id for product_id, _ in lines], routing.pool)
+        planned = allocation.plan(
+            lines,
+            allocation.candidates(levels.select_for_update(of=("self",))),
+            strategy=strategy,
+            destination=routing.destination,
+            split=routing.split,
+        )
+        if planned.short:
+            raise _NotEveryLineTaken(planned.short)
+        parts = [part for product_id, _ in lines for part in planned.parts[product_id]]
+        after = self.move_many({(p.product_id, p.warehouse_id): (-p.quantity, p.quantity) for p in parts})
+        if len(after) != len(parts):
+            raise RuntimeError("A locked stock level changed under its lock.")
+        return self._hold(order_id, parts, actor=actor, ttl=ttl, client_id=client_id, after=after)
 
     def _known_lines(self, order_id: str, quantities: dict[int, int], client_id: int | None) -> tuple[set[int], bool]:
         """The products of these lines the order has already, and whether it has lines of another
@@ -164,55 +224,66 @@ class OrmStore:
         foreign = any(owner != client_id for _, owner in found)
         return {product_id for product_id, _ in found if product_id in quantities}, foreign
 
-    def _take_row(self, product_id: int, quantity: int) -> bool:
-        """Move `quantity` of the product's stock row (allocation's choice) from available to reserved."""
-        row = Q(pk__in=allocation.stock_rows([product_id]).values("pk"))
-        return self._guarded_update(row, available_delta=-quantity, reserved_delta=quantity)
-
     def _hold(
-        self, order_id: str, quantities: dict[int, int], *, actor: str, ttl: timedelta, client_id: int | None
-    ) -> dict[int, Reservation]:
+        self,
+        order_id: str,
+        parts: Sequence[allocation.Part],
+        *,
+        actor: str,
+        ttl: timedelta,
+        client_id: int | None,
+        after: Mapping[LevelKey, Counters],
+    ) -> dict[int, tuple[Reservation, ...]]:
         now = self.db_now()
         created = Reservation.objects.bulk_create(
             Reservation(
-                product_id=product_id,
+                product_id=part.product_id,
+                warehouse_id=part.warehouse_id,
                 client_id=client_id,
                 order_id=order_id,
-                quantity=quantity,
+                quantity=part.quantity,
                 status=Status.ACTIVE,
                 expires_at=now + ttl,
                 created_at=now,
                 updated_at=now,
             )
-            for product_id, quantity in sorted(quantities.items())
+            for part in parts
         )
         movements = [
             Movement(
-                product_id=product_id,
+                product_id=part.product_id,
+                warehouse_id=part.warehouse_id,
                 operation=Operation.RESERVE,
-                quantity=quantity,
-                available_delta=-quantity,
-                reserved_delta=quantity,
+                quantity=part.quantity,
+                available_delta=-part.quantity,
+                reserved_delta=part.quantity,
                 order_id=order_id,
             )
-            for product_id, quantity in sorted(quantities.items())
+            for part in parts
         ]
-        self.record(movements, actor=actor)
-        return {reservation.product_id: reservation for reservation in created}
+        write_entries(movements, actor=actor, after=after)
+        held: dict[int, list[Reservation]] = defaultdict(list)
+        for reservation in created:
+            held[reservation.product_id].append(reservation)
+        return {product_id: tuple(reservations) for product_id, reservations in held.items()}
 
-    def _short_outcomes(self, lines: Sequence[tuple[int, int]], short: set[int]) -> list[LineOutcome]:
-        """Why the short lines were short: their available stock, and whether overdue holds are in the way."""
+    def _short_outcomes(self, lines: Sequence[tuple[int, int]], short: Mapping[int, int]) -> list[LineOutcome]:
+        """Why the short lines were short: the units in the pool, and whether overdue holds are in the way."""
         overdue = Reservation.objects.filter(
             product_id=OuterRef("product_id"), status=Status.ACTIVE, expires_at__lte=Now()
         )
-        found = {
-            product_id: (available, has_overdue)
-            for product_id, available, has_overdue in Inventory.objects.filter(product_id__in=short)
+        found = dict(
+            Inventory.products.filter(product_id__in=short)
             .annotate(has_overdue=Exists(overdue))
-            .values_list("product_id", "available_stock", "has_overdue")
-        }
+            .values_list("product_id", "has_overdue")
+        )
         return [
-            _outcome(product_id, quantity, short=product_id in short, found=found.get(product_id, (None, False)))
+            _outcome(
+                product_id,
+                quantity,
+                short=product_id in short,
+                found=(short.get(product_id), found[product_id]) if product_id in found else (None, False),
+            )
             for product_id, quantity in lines
         ]
 
@@ -226,7 +297,7 @@ class OrmStore:
             holds = holds.filter(product_id=product_id)
         if client_id is not None:
             holds = holds.filter(client_id=client_id)
-        locked = list(holds.select_for_update().annotate(db_now=Now()).order_by("product_id"))
+        locked = list(holds.select_for_update().annotate(db_now=Now()).order_by("product_id", "warehouse_id"))
         return locked, locked[0].db_now if locked else None
 
     def settle(
@@ -244,16 +315,16 @@ class OrmStore:
     def end_holds(self, holds: list[Reservation], ending: Ending, *, now: datetime, actor: str) -> None:
         """Move locked active holds to `ending.status`; their units leave reserved stock."""
         self.set_status(holds, Status.ACTIVE, ending.status, now=now)
-        quantities: dict[int, int] = defaultdict(int)
+        quantities: dict[LevelKey, int] = defaultdict(int)
         for hold in holds:
-            quantities[hold.product_id] += hold.quantity
+            quantities[level_of(hold)] += hold.quantity
         back = 1 if ending.to_available else 0
-        after = self.move_many({product_id: (back * q, -q) for product_id, q in quantities.items()})
+        after = self.move_many({level: (back * q, -q) for level, q in quantities.items()})
         if len(after) != len(quantities):
-            raise RuntimeError("Reserved stock of a product is below its holds.")
+            raise RuntimeError("Reserved stock of a level is below its holds.")
         movements = [
             hold_movement(hold, ending.operation, available_delta=back * hold.quantity, reserved_delta=-hold.quantity)
-            for hold in sorted(holds, key=lambda hold: hold.product_id)
+            for hold in sorted(holds, key=level_of)
         ]
         write_entries(movements, actor=actor, after=after)
 
@@ -297,9 +368,22 @@ def _may_settle(hold: Reservation, ending: Ending, now: datetime) -> bool:
     return hold.status == Status.ACTIVE and not (ending.refuse_overdue and hold.expires_at <= now)
 
 
+def level_of(hold: Reservation) -> LevelKey:
+    return hold.product_id, hold.warehouse_id
+
+
+def _levels_q(levels: Iterable[LevelKey]) -> Q:
+    """The rows of these levels: one product-and-warehouse pair each."""
+    condition = Q(pk__in=[])
+    for product_id, warehouse_id in levels:
+        condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
+    return condition
+
+
 def hold_movement(hold: Reservation, operation: str, *, reason: str = "", **deltas: int) -> Movement:
     return Movement(
         product_id=hold.product_id,
+        warehouse_id=hold.warehouse_id,
         operation=operation,
         quantity=hold.quantity,
         order_id=hold.order_id,
@@ -315,14 +399,14 @@ def _outcome(
     known: bool = False,
     short: bool = False,
     found: tuple[int | None, bool] = (None, False),
-    reservation: Reservation | None = None,
+    reservations: tuple[Reservation, ...] = (),
 ) -> LineOutcome:
     available, has_overdue = found
     return LineOutcome(
         product_id=product_id,
         quantity=quantity,
         short=short,
-        reservation=reservation,
+        reservations=reservations,
         available=available,
         has_overdue_holds=has_overdue,
         has_reservation_already=known,

@@ -13,26 +13,29 @@ transaction; several lines run in a savepoint that is rolled back unless every l
 was taken. The statements are prepared once per connection (inventory/db.py).
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.sql import Query, UpdateQuery
 
 from inventory import db
-from inventory.models import Inventory, InventoryLog, Reservation
+from inventory.exceptions import PoolNotFound
+from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockLevel
 from inventory.models.ledger import SYSTEM_ACTOR
 from inventory.services import allocation
 from inventory.services.store import counters
-from inventory.services.store.ledger import announce
-from inventory.services.store.orm import EXPIRY, OrmStore, _NotEveryLineTaken
-from inventory.services.store.types import Counters, Deltas, Ending, LineOutcome
+from inventory.services.store.ledger import announce, entry_of
+from inventory.services.store.orm import EXPIRY, OrmStore, _NotEveryLineTaken, hold_movement
+from inventory.services.store.types import Counters, Deltas, Ending, LevelKey, LineOutcome
 
 _SQL_DIR = Path(__file__).with_name("sql")
-_INVENTORY = Inventory._meta.db_table
+_LEVELS = StockLevel._meta.db_table
 Status = Reservation.Status
 
 
@@ -40,7 +43,14 @@ class PostgreSQLStore(OrmStore):
     name = "postgresql"
 
     def take(
-        self, *, order_id: str, lines: Sequence[tuple[int, int]], actor: str, ttl: timedelta, client_id: int | None
+        self,
+        *,
+        order_id: str,
+        lines: Sequence[tuple[int, int]],
+        actor: str,
+        ttl: timedelta,
+        client_id: int | None,
+        routing: allocation.Routing = allocation.EVERYWHERE,
     ) -> list[LineOutcome]:
         owned = client_id is not None
         params = {
@@ -51,6 +61,7 @@ class PostgreSQLStore(OrmStore):
             "actor": actor,
             "ttl": ttl,
             "operation": InventoryLog.Operation.RESERVE,
+            "pool": routing.pool,
         }
         if len(lines) == 1 and not connection.in_atomic_block:
             rows = db.fetch_rows(_reserve_sql(lock_first=False, owned=owned), params)
@@ -62,9 +73,18 @@ class PostgreSQLStore(OrmStore):
                     if any(_is_short(row) for row in rows):
                         raise _NotEveryLineTaken
             except _NotEveryLineTaken:
-                return [_line_outcome(row, taken=False) for row in rows]
-        announce([db.instance_from_row(InventoryLog, "logged", row) for row in rows if row["held__id"] is not None])
-        return [_line_outcome(row, taken=row["held__id"] is not None) for row in rows]
+                pass
+        if not rows[0]["pool_found"]:
+            raise PoolNotFound(routing.pool)
+        if rows[0]["needs_plan"] and not any(row["known"] for row in rows):
+            # Some product has several levels in the pool: the planned path chooses.
+            return super().take(
+                order_id=order_id, lines=lines, actor=actor, ttl=ttl, client_id=client_id, routing=routing
+            )
+        taken = not any(_is_short(row) for row in rows)
+        if taken:
+            announce([_reserved_entry(row, actor) for row in rows if row["held__id"] is not None])
+        return [_line_outcome(row, taken=taken and row["held__id"] is not None) for row in rows]
 
     def settle(
         self, *, order_id: str, product_id: int | None, ending: Ending, actor: str, client_id: int | None
@@ -96,17 +116,41 @@ class PostgreSQLStore(OrmStore):
         announce([db.instance_from_row(InventoryLog, "logged", row) for row in rows if row["logged__id"] is not None])
         return rows[0]["batch_count"]
 
-    def move_many(self, deltas: Mapping[int, Deltas]) -> dict[int, Counters]:
+    def move_many(self, deltas: Mapping[LevelKey, Deltas]) -> dict[LevelKey, Counters]:
         if not deltas:
             return {}
-        product_ids = sorted(deltas)
+        levels = sorted(deltas)
         params = {
-            "product_ids": product_ids,
-            "available_deltas": [deltas[product_id][0] for product_id in product_ids],
-            "reserved_deltas": [deltas[product_id][1] for product_id in product_ids],
+            "product_ids": [product_id for product_id, _ in levels],
+            "warehouse_ids": [warehouse_id for _, warehouse_id in levels],
+            "available_deltas": [deltas[level][0] for level in levels],
+            "reserved_deltas": [deltas[level][1] for level in levels],
         }
         rows = db.fetch_rows(_move_many_sql(), params)
-        return {row["product_id"]: (row["available_stock"], row["reserved_stock"]) for row in rows}
+        return {
+            (row["product_id"], row["warehouse_id"]): (row["available_stock"], row["reserved_stock"]) for row in rows
+        }
+
+
+# What the reserve statement returns of each ledger entry it wrote: the psycopg cache
+# limit (`_statement`) leaves no room for every column, and the hold has the rest.
+_RESERVED_ENTRY_COLUMNS = (
+    "id AS logged__id, product_id AS logged__product_id, available_after AS logged__available_after, "
+    "reserved_after AS logged__reserved_after, created_at AS logged__created_at"
+)
+
+
+def _reserved_entry(row: dict, actor: str) -> InventoryLog:
+    """The `reserve` entry the statement wrote for the hold of `row`, for its JSON log line."""
+    movement = hold_movement(
+        db.instance_from_row(Reservation, "held", row),
+        InventoryLog.Operation.RESERVE,
+        available_delta=-row["held__quantity"],
+        reserved_delta=row["held__quantity"],
+    )
+    entry = entry_of(movement, actor=actor, after=(row["logged__available_after"], row["logged__reserved_after"]))
+    entry.id, entry.created_at = row["logged__id"], row["logged__created_at"]
+    return entry
 
 
 def _is_short(row: dict) -> bool:
@@ -118,8 +162,8 @@ def _line_outcome(row: dict, *, taken: bool) -> LineOutcome:
         product_id=row["line_product_id"],
         quantity=row["line_quantity"],
         short=_is_short(row),
-        reservation=db.instance_from_row(Reservation, "held", row) if taken else None,
-        available=row["available"],
+        reservations=(db.instance_from_row(Reservation, "held", row),) if taken else (),
+        available=(row["available"] or 0) if row["product_found"] else None,
         has_overdue_holds=row["has_overdue_holds"],
         has_reservation_already=row["known"],
     )
@@ -135,20 +179,24 @@ def _reserve_sql(*, lock_first: bool, owned: bool) -> str:
         # Taken into reserved stock: it only adds, so the guard need not look at it.
         "reserved_delta": counters.sql_term("line.quantity", lowers=False),
     }
-    candidates = allocation.stock_rows(counters.sql_term("SELECT product_id FROM line")).values("id", "product_id")
+    candidates = allocation.stock_rows(
+        counters.sql_term("SELECT product_id FROM line"), RawSQL("%(pool)s", (), output_field=CharField())
+    ).values("id", "product_id", "available_stock")
     return _statement(
         "reserve.sql",
         # For an in-process caller, any client's line: the service then adds the lines for the owner.
         of_another_client="AND client_id IS DISTINCT FROM %(client_id)s" if owned else "AND client_id IS NOT NULL",
         materialized="MATERIALIZED" if lock_first else "",
-        candidates=_compiled(*candidates.query.sql_with_params()),
-        for_update=" FOR UPDATE" if lock_first else "",
+        candidates=_unqualified(_compiled(*candidates.query.sql_with_params())),
+        for_update=f" FOR UPDATE OF {_LEVELS}" if lock_first else "",
         take_changes=_set_list(counters.changes(**taken)),
         take_guard=_where(counters.guard(**taken)),
         hold_insert=_insert_select(
             Reservation,
             "taken",
+            returning_as="held",
             product="product_id",
+            warehouse="warehouse_id",
             client="%(client_id)s",
             order_id="%(order_id)s",
             quantity="quantity",
@@ -163,9 +211,9 @@ def _reserve_sql(*, lock_first: bool, owned: bool) -> str:
             available_delta="-quantity",
             reserved_delta="quantity",
             order_id="%(order_id)s",
+            # The rest of each entry is the hold's and the parameters' (`_reserved_entry`).
+            returning=_RESERVED_ENTRY_COLUMNS,
         ),
-        held_fields=db.prefixed_columns(Reservation, "held"),
-        logged_fields=db.prefixed_columns(InventoryLog, "logged"),
     )
 
 
@@ -190,7 +238,7 @@ def _settle_sql(*, one_product: bool, owned: bool) -> str:
             available_delta="%(to_available)s * quantity",
             reserved_delta="-quantity",
             order_id="%(order_id)s",
-            order_by="product_id",
+            order_by="product_id, warehouse_id",
         ),
         ended_fields=db.prefixed_columns(Reservation, "ended"),
         logged_fields=db.prefixed_columns(InventoryLog, "logged"),
@@ -202,7 +250,7 @@ def _expire_sql(*, filtered: bool) -> str:
     return _statement(
         "expire.sql",
         of_products="AND product_id = ANY(%(product_ids)s::bigint[])" if filtered else "",
-        unheld=_unheld_sql("per_product", "1"),
+        unheld=_unheld_sql("per_level", "1"),
         log_insert=_log_insert(
             "entry",
             available_after="available_stock - later",
@@ -210,7 +258,7 @@ def _expire_sql(*, filtered: bool) -> str:
             available_delta="quantity",
             reserved_delta="-quantity",
             order_id="order_id",
-            order_by="product_id, id",
+            order_by="product_id, warehouse_id, id",
         ),
         logged_fields=db.prefixed_columns(InventoryLog, "logged"),
     )
@@ -234,9 +282,11 @@ def _statement(name: str, **parts: str) -> str:
     text = (_SQL_DIR / name).read_text()
     body = " ".join(line.strip() for line in text.splitlines() if not line.strip().startswith("--"))
     names = {
-        "inventory": _INVENTORY,
+        "inventory": Inventory._meta.db_table,
+        "levels": _LEVELS,
+        "pool": Pool._meta.db_table,
         "reservation": Reservation._meta.db_table,
-        "lock_order": ", ".join(Inventory._meta.get_field(field).column for field in allocation.LOCK_ORDER),
+        "lock_order": ", ".join("inv." + StockLevel._meta.get_field(field).column for field in allocation.LOCK_ORDER),
         # Statuses a partial index is defined on are literals, from the model's choices: a
         # generic plan matches `status = 'active'` to `WHERE status = 'active'` indexes,
         # never `status = $5` (bound, the overdue checks and the expiry scanned every hold).
@@ -261,14 +311,17 @@ def _log_insert(
     available_after: str = "available_stock",
     reserved_after: str = "reserved_stock",
     order_by: str = "",
+    returning: str = "",
 ) -> str:
-    """The INSERT of one ledger entry per row of `source` (product_id, quantity and the row's
-    new counters); the before-values are the after-values less the entry's own deltas."""
+    """The INSERT of one ledger entry per row of `source` (product_id, warehouse_id, quantity and
+    the level's new counters); the before-values are the after-values less the entry's own deltas."""
     return _insert_select(
         InventoryLog,
         source,
         order_by=order_by,
+        returning=returning,
         product="product_id",
+        warehouse="warehouse_id",
         operation="%(operation)s",
         quantity="quantity",
         available_before=f"({available_after}) - ({available_delta})",
@@ -282,10 +335,21 @@ def _log_insert(
     )
 
 
-def _insert_select(model: type[models.Model], source: str, *, order_by: str = "", **values: str) -> str:
+def _insert_select(
+    model: type[models.Model],
+    source: str,
+    *,
+    order_by: str = "",
+    returning_as: str = "",
+    returning: str = "",
+    **values: str,
+) -> str:
     """`INSERT INTO <model> (<columns>) SELECT <values> FROM <source> RETURNING <every column>`.
 
     `values` names every concrete field but the key and those the database fills in.
+    With `returning_as`, each column comes back as `<returning_as>__<column>`, the names
+    `db.instance_from_row` reads, so that the final SELECT takes them as `<cte>.*`;
+    `returning` gives the RETURNING list instead.
     """
     fields = [field for field in model._meta.concrete_fields if field.name in values]
     missing = [
@@ -300,7 +364,8 @@ def _insert_select(model: type[models.Model], source: str, *, order_by: str = ""
     columns = ", ".join(field.column for field in fields)
     terms = ", ".join(values[field.name] for field in fields)
     # Names from the model; the values are the statement's own terms and parameters.
-    returning = _columns(model)
+    if not returning:
+        returning = db.prefixed_columns(model, returning_as, qualified=False) if returning_as else _columns(model)
     return f"INSERT INTO {model._meta.db_table} ({columns}) SELECT {terms} FROM {source}{order} RETURNING {returning}"  # noqa: S608
 
 
@@ -311,10 +376,10 @@ def _columns(model: type[models.Model], table: str = "") -> str:
 
 def _set_list(changes: dict) -> str:
     """The SET list the ORM would write for `QuerySet.update(**changes)`, as SQL of the target table."""
-    query = UpdateQuery(Inventory)
+    query = UpdateQuery(StockLevel)
     query.add_update_values(changes)
     sql, params = query.get_compiler(connection=connection).as_sql()
-    prefix = f'UPDATE "{_INVENTORY}" SET '  # noqa: S608 (the model's table name)
+    prefix = f'UPDATE "{_LEVELS}" SET '  # noqa: S608 (the model's table name)
     if not sql.startswith(prefix):
         raise ValueError(f"Unexpected UPDATE from the ORM: {sql[:80]}")
     return _of_target(_compiled(sql.removeprefix(prefix), params))
@@ -322,15 +387,22 @@ def _set_list(changes: dict) -> str:
 
 def _where(condition: Q) -> str:
     """The WHERE condition the ORM would write for `filter(condition)`, as SQL of the target table."""
-    query = Query(Inventory)
+    query = Query(StockLevel)
     where = query.build_where(condition)
     compiler = query.get_compiler(connection=connection)
     return _of_target(_compiled(*where.as_sql(compiler, connection)))
 
 
 def _of_target(sql: str) -> str:
-    """ORM SQL about the stock table, written of the statements' `UPDATE ... AS inv`."""
-    return sql.replace(f"{_INVENTORY}.", "inv.")
+    """ORM SQL about the levels table, written of the statements' `UPDATE ... AS inv`."""
+    return sql.replace(f"{_LEVELS}.", "inv.")
+
+
+def _unqualified(sql: str) -> str:
+    """Compiled ORM SQL of one table without its table name before each column (`id AS id` as `id`):
+    shorter, for the psycopg cache limit above."""
+    sql = sql.replace(f"{_LEVELS}.", "")
+    return re.sub(r"\b(\w+) AS \1\b", r"\1", sql)
 
 
 def _compiled(sql: str, params: Sequence) -> str:
@@ -340,9 +412,9 @@ def _compiled(sql: str, params: Sequence) -> str:
     """
     # The ORM quotes every name; ours need no quotes, and the statement is shorter without them.
     pieces = sql.replace('"', "").split("%s")
-    if len(pieces) != len(params) + 1 or not all(isinstance(p, int) and not isinstance(p, bool) for p in params):
+    if len(pieces) != len(params) + 1 or not all(isinstance(p, int) for p in params):
         raise ValueError(f"Cannot write these parameters into SQL: {params!r}")
     written = pieces[0]
     for param, piece in zip(params, pieces[1:], strict=True):
-        written += str(int(param)) + piece
+        written += (str(param).lower() if isinstance(param, bool) else str(int(param))) + piece
     return written

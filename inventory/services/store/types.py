@@ -4,16 +4,19 @@ from dataclasses import dataclass
 
 from inventory.models import Reservation
 
-# A stock row's (available_stock, reserved_stock), and a change of them.
+# A stock level's (available_stock, reserved_stock), and a change of them.
 Counters = tuple[int, int]
 Deltas = tuple[int, int]
+# A stock level: (product_id, warehouse_id).
+LevelKey = tuple[int, int]
 
 
 @dataclass(frozen=True)
 class Movement:
-    """One ledger entry's worth of change to one product's stock row."""
+    """One ledger entry's worth of change to one stock level."""
 
     product_id: int
+    warehouse_id: int
     operation: str
     quantity: int
     available_delta: int = 0
@@ -22,6 +25,10 @@ class Movement:
     reason: str = ""
     reference: str = ""
 
+    @property
+    def level(self) -> LevelKey:
+        return self.product_id, self.warehouse_id
+
 
 @dataclass(frozen=True)
 class LineOutcome:
@@ -29,11 +36,12 @@ class LineOutcome:
 
     product_id: int
     quantity: int
-    # The line's guarded update found too little stock (or no product).
+    # The line's guarded update found too little stock in the pool (or no product).
     short: bool
-    # The new hold, when the order went through (its ledger entry is written and announced).
-    reservation: Reservation | None
-    # Available stock as the store found it (before its own change); None: no such product.
+    # The new holds (one per warehouse the line was taken from), when the order went
+    # through; their ledger entries are written and announced.
+    reservations: tuple[Reservation, ...]
+    # Available stock in the pool as the store found it (before its own change); None: no such product.
     available: int | None
     # Only looked up for a short line: an overdue hold of the product keeps units back.
     has_overdue_holds: bool

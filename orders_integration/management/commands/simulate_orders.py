@@ -1,17 +1,21 @@
 """Drive a realistic mix of orders through `InventoryClient` against a running server.
 
 Each order picks 1 to 4 products (a few popular ones far more often, so they sell
-out and some orders are turned away), may check them first like a cart page,
-reserves them, then is paid (most), cancelled (some) or abandoned (some): an
+out and some orders are turned away) and a destination in one of the demo
+network's regions (`inventory/management/demo_network.py`), may check them first
+like a cart page, reserves them from the network's `nearest` pool with that
+`ship_to` (a line no warehouse can hold whole is split over several), then is
+paid (most), cancelled (some) or abandoned (some): an
 abandoned order holds its stock for `--abandon-ttl` seconds only, and one in
 five comes back to pay after its hold lapsed (paid late if the units are still
 there, refunded if not). Now and then a call is sent twice, as an order app does
 when an answer is lost, and the repeat must answer like the first.
 
 Products `--first-product` .. `--first-product + --products - 1` that do not
-exist yet are created, with `--stock` units, in the database this command is
-configured with (so run it with the server's DATABASE_URL); the ledger check at
-the end runs against that database too, when it is the server's.
+exist yet are created, with `--stock` units spread over the network's warehouses
+(and the network where missing), in the database this command is configured with
+(so run it with the server's DATABASE_URL); the ledger check at the end runs
+against that database too, when it is the server's.
 """
 
 import os
@@ -27,16 +31,21 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from inventory import selectors, services
 from inventory.exceptions import AlreadyExists
+from inventory.management import demo_network
 from inventory.management.progress import QUIET_HELP, progress_bar, quiet_stock_log, stderr_is_terminal
 from orders_integration.client import (
     InsufficientStock,
     InventoryAPIError,
     InventoryClient,
     Line,
+    OrderReservations,
+    PoolNotFound,
     ReservationExpired,
+    ShipTo,
 )
 
 SIMULATOR_ACTOR = "order-simulator"
@@ -47,6 +56,8 @@ REPEAT_RATE = 0.05
 LATE_PAYER_RATE = 0.2
 FATE_WEIGHTS = {"paid": 80, "cancelled": 10, "abandoned": 10}
 BATCH_CHECK_LIMIT = 200
+# Destinations lie up to this many degrees (latitude and longitude) from their region's warehouse.
+DESTINATION_SPREAD_DEGREES = 4.0
 
 
 @dataclass
@@ -56,6 +67,9 @@ class Tally:
     outcomes: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     latencies_ms: defaultdict = field(default_factory=lambda: defaultdict(list))
+    # What the placed orders held in each warehouse: units and reservations.
+    units_by_warehouse: Counter = field(default_factory=Counter)
+    holds_by_warehouse: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, outcome: str) -> None:
@@ -65,6 +79,14 @@ class Tally:
     def error(self, code: str) -> None:
         with self.lock:
             self.errors[code] += 1
+
+    def held(self, placed: OrderReservations) -> None:
+        split_lines = sum(1 for parts in placed.by_product().values() if len(parts) > 1)
+        with self.lock:
+            for reservation in placed.reservations:
+                self.units_by_warehouse[reservation.warehouse] += reservation.quantity
+                self.holds_by_warehouse[reservation.warehouse] += 1
+            self.outcomes["split_lines"] += split_lines
 
     def timed(self, operation: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -95,16 +117,27 @@ class OrderSimulation:
 
     def _live(self, order_id: str, rng: random.Random) -> None:
         lines = self._pick_lines(rng)
+        ship_to = _destination(rng)
         fate = rng.choices(list(FATE_WEIGHTS), weights=list(FATE_WEIGHTS.values()))[0]
         if rng.random() < CHECK_FIRST_RATE:
-            self.tally.timed("check_batch", self.client.check_batch, lines)
+            self.tally.timed("check_batch", self.client.check_batch, lines, pool=demo_network.POOL)
         ttl = self.abandon_ttl if fate == "abandoned" else None
         try:
-            self._call_maybe_twice(rng, "reserve", self.client.reserve_order, order_id, lines, ttl_seconds=ttl)
+            placed = self._call_maybe_twice(
+                rng,
+                "reserve",
+                self.client.reserve_order,
+                order_id,
+                lines,
+                ttl_seconds=ttl,
+                pool=demo_network.POOL,
+                ship_to=ship_to,
+            )
         except InsufficientStock:
             self.tally.count("rejected")
             return
         self.tally.count("placed")
+        self.tally.held(placed)
         self.tally.count(fate)
         if fate == "paid":
             self._call_maybe_twice(rng, "deduct", self.client.deduct, order_id)
@@ -140,6 +173,16 @@ class OrderSimulation:
             return
         if any(reservation.reacquired for reservation in paid.reservations):
             self.tally.count("paid_late")
+
+
+def _destination(rng: random.Random) -> ShipTo:
+    """An address in one of the network's regions, near (not at) its warehouse."""
+    site = rng.choice(demo_network.SITES)
+    return ShipTo(
+        region=site.region,
+        latitude=round(site.latitude + rng.uniform(-DESTINATION_SPREAD_DEGREES, DESTINATION_SPREAD_DEGREES), 4),
+        longitude=round(site.longitude + rng.uniform(-DESTINATION_SPREAD_DEGREES, DESTINATION_SPREAD_DEGREES), 4),
+    )
 
 
 class Command(BaseCommand):
@@ -181,13 +224,12 @@ class Command(BaseCommand):
         self._check_ledger(shares_database)
 
     def _prepare_products(self, client: InventoryClient, product_ids: list[int], stock: int) -> bool:
-        """Create missing products here; return whether the server sees this same database."""
+        """Create the network and missing products here; return whether the server sees this same database."""
+        demo_network.ensure_demo_network(SIMULATOR_ACTOR)
         created = 0
-        for product_id in product_ids:
+        for index, product_id in enumerate(product_ids):
             try:
-                services.create_inventory(
-                    product_id=product_id, available_stock=stock, actor=SIMULATOR_ACTOR, reason="order simulation"
-                )
+                _create_spread_product(product_id, stock, home=index % len(demo_network.SITES))
                 created += 1
             except AlreadyExists:
                 pass
@@ -198,6 +240,13 @@ class Command(BaseCommand):
             chunk = product_ids[start : start + BATCH_CHECK_LIMIT]
             answer = client.check_batch([Line(product_id, 1) for product_id in chunk])
             remote.update((item.product_id, item.available_stock) for item in answer.items if item.found)
+        try:
+            client.check_batch([Line(product_ids[0], 1)], pool=demo_network.POOL)
+        except PoolNotFound:
+            raise CommandError(
+                f"The server has no pool {demo_network.POOL}. Run this command with the server's DATABASE_URL "
+                "so that it can create the demo network, or run `manage.py load_demo_data` on the server."
+            ) from None
         missing = [product_id for product_id in product_ids if product_id not in remote]
         if missing:
             raise CommandError(
@@ -205,6 +254,8 @@ class Command(BaseCommand):
                 "with the server's DATABASE_URL so that it can create them, or create them on the server."
             )
         self.stdout.write(f"Products: {len(product_ids)} ({created} created here with {stock} units each).")
+        warehouses = ", ".join(site.code for site in demo_network.SITES)
+        self.stdout.write(f"Warehouses: {warehouses}, sold from the pool {demo_network.POOL} (nearest first).")
         return remote == local
 
     def _run_orders(self, client, tally, product_ids, seed, options) -> None:
@@ -236,6 +287,12 @@ class Command(BaseCommand):
             f"refunded {outcomes['refunded']})"
         )
         write(f"  calls sent twice {outcomes['repeated_calls']}")
+        held = ", ".join(
+            f"{code} {units} units in {tally.holds_by_warehouse[code]} holds"
+            for code, units in sorted(tally.units_by_warehouse.items())
+        )
+        write(f"Reserved by warehouse (pool {demo_network.POOL}): {held or 'nothing'}")
+        write(f"  lines split over warehouses {outcomes['split_lines']}")
         errors = ", ".join(f"{code} {count}" for code, count in tally.errors.most_common()) or "none"
         write(f"Errors by code: {errors}")
         write(f"Latency (ms)   {'calls':>7} {'p50':>8} {'p99':>8}")
@@ -255,6 +312,32 @@ class Command(BaseCommand):
             return
         self.stdout.write("Ledger check: ", ending="")
         call_command("verify_ledger", stdout=self.stdout)
+
+
+def _create_spread_product(product_id: int, stock: int, *, home: int) -> None:
+    """A product with `stock` units spread evenly over the network's warehouses, the remainder at `home`.
+
+    All of it or nothing: AlreadyExists, raised by its creation, leaves the product as it was.
+    """
+    sites = demo_network.SITES
+    share, remainder = divmod(stock, len(sites))
+    with transaction.atomic():
+        services.create_inventory(
+            product_id=product_id,
+            available_stock=share + remainder,
+            warehouse=sites[home].code,
+            actor=SIMULATOR_ACTOR,
+            reason="order simulation",
+        )
+        for step in range(1, len(sites)):
+            if share:
+                services.restock(
+                    product_id=product_id,
+                    quantity=share,
+                    warehouse=sites[(home + step) % len(sites)].code,
+                    actor=SIMULATOR_ACTOR,
+                    reason="order simulation",
+                )
 
 
 def _latency_row(name: str, samples: list[float]) -> str:
