@@ -158,6 +158,21 @@ def test_identical_reserves_racing_reserve_once(make_item):
     assert_invariants(item.product_id)
 
 
+def test_identical_reserves_racing_for_a_line_each_warehouse_can_hold_once_reserve_once(make_item, warehouse):
+    """The second request, let in after the first committed, must see its lines, not take the
+    line again from the next warehouse (the unique line per warehouse would not stop that)."""
+    item = make_item(available_stock=4)
+    for n in (1, 2, 3):
+        services.restock(product_id=item.product_id, quantity=4, actor="setup", warehouse=warehouse(f"once-{n}").code)
+
+    results = run_concurrently([lambda: reserve("ONCE", (item.product_id, 4)) for _ in range(8)], threads=8)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sum(r.created for r in results) == 1
+    assert Reservation.objects.filter(order_id="ONCE").count() == 1
+    assert_invariants(item.product_id)
+
+
 def test_two_clients_racing_for_one_new_order_id_give_it_one_owner(make_item):
     item = make_item(available_stock=50)
     owners = [services.create_api_client(name=f"racer-{n}", role="internal").client.pk for n in range(2)]

@@ -165,47 +165,45 @@ class OrmStore:
         One outcome per line, in the given order. Nothing is taken when the order has
         any of these lines already, when it is another client's (`client_id` given), or
         when any line is short in the pool. PoolNotFound for an unknown pool.
+
+        Every level the lines may take is locked (in lock order) before the order's lines
+        are looked up: an identical request that held those locks has committed its lines
+        by then, and is seen, rather than the line being taken again from another
+        warehouse (the unique line per warehouse would not stop that).
         """
         quantities = dict(lines)
         try:
             with transaction.atomic():
+                strategy, found = self._locked_candidates([product_id for product_id, _ in lines], routing.pool)
                 known, foreign = self._known_lines(order_id, quantities, client_id)
                 if known or foreign:
                     return [
                         _outcome(product_id, quantity, known=foreign or product_id in known)
                         for product_id, quantity in lines
                     ]
-                held = self.take_planned(order_id, lines, actor=actor, ttl=ttl, client_id=client_id, routing=routing)
+                planned = allocation.plan(
+                    lines, found, strategy=strategy, destination=routing.destination, split=routing.split
+                )
+                if planned.short:
+                    raise _NotEveryLineTaken(planned.short)
+                parts = [part for product_id, _ in lines for part in planned.parts[product_id]]
+                held = self._take_parts(order_id, parts, actor=actor, ttl=ttl, client_id=client_id)
         except _NotEveryLineTaken as refused:
             return self._short_outcomes(lines, refused.short)
         return [_outcome(product_id, quantity, reservations=held[product_id]) for product_id, quantity in lines]
 
-    def take_planned(
-        self,
-        order_id: str,
-        lines: Sequence[tuple[int, int]],
-        *,
-        actor: str,
-        ttl: timedelta,
-        client_id: int | None,
-        routing: allocation.Routing,
-    ) -> dict[int, tuple[Reservation, ...]]:
-        """Lock every level the lines may take (in lock order), plan the lines on what the levels
-        hold, and take the parts; the holds per product. _NotEveryLineTaken when a line is short."""
-        strategy = Pool.objects.filter(code=routing.pool).values_list("strategy", flat=True).first()
+    def _locked_candidates(self, product_ids: list[int], pool: str) -> tuple[str, list[allocation.Candidate]]:
+        """The pool's strategy, and the levels these products may take in it, locked in lock order."""
+        strategy = Pool.objects.filter(code=pool).values_list("strategy", flat=True).first()
         if strategy is None:
-            raise PoolNotFound(routing.pool)
-        levels = allocation.stock_rows([product_id for product_id, _ in lines], routing.pool)
-        planned = allocation.plan(
-            lines,
-            allocation.candidates(levels.select_for_update(of=("self",))),
-            strategy=strategy,
-            destination=routing.destination,
-            split=routing.split,
-        )
-        if planned.short:
-            raise _NotEveryLineTaken(planned.short)
-        parts = [part for product_id, _ in lines for part in planned.parts[product_id]]
+            raise PoolNotFound(pool)
+        levels = allocation.stock_rows(product_ids, pool).select_for_update(of=("self",))
+        return strategy, allocation.candidates(levels)
+
+    def _take_parts(
+        self, order_id: str, parts: list[allocation.Part], *, actor: str, ttl: timedelta, client_id: int | None
+    ) -> dict[int, tuple[Reservation, ...]]:
+        """Take the planned parts from their locked levels; the holds per product."""
         after = self.move_many({(p.product_id, p.warehouse_id): (-p.quantity, p.quantity) for p in parts})
         if len(after) != len(parts):
             raise RuntimeError("A locked stock level changed under its lock.")

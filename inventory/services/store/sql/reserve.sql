@@ -22,7 +22,7 @@ candidate AS {materialized} (
 ),
 -- This statement takes a line whose product has one level in the pool (an install with
 -- one warehouse always); when any line has several, it takes nothing and the planned
--- path (the ORM store's take_planned) chooses among them.
+-- path (the ORM store's take) chooses among them.
 one_each AS (
     SELECT count(*) = count(DISTINCT product_id) AS ok FROM candidate
 ),
