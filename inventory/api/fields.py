@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -209,3 +210,56 @@ class WarehouseCodeField(serializers.Field):
 
     def to_representation(self, value: int) -> str:
         return warehouse_code(value)
+
+
+COORDINATES_RULE = "Give latitude and longitude together, or neither."
+
+
+@extend_schema_field({"type": "string", "pattern": limits.LABEL_PATTERN})  # maxLength comes from the field's validator
+class LabelField(StrictCharField):
+    """A name or a region: text without control characters, up to `max_length`."""
+
+    def __init__(self, *, max_length: int, **kwargs):
+        super().__init__(max_length=max_length, allow_blank=True, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not limits.is_label(value, self.max_length):
+            raise serializers.ValidationError("Control characters are not allowed.")
+        return value
+
+
+class DegreesField(serializers.Field):
+    """A JSON number (integer or not) within ±limit degrees (or null, unless `allow_null=False`);
+    booleans and strings are refused."""
+
+    default_error_messages = {
+        "invalid": "A JSON number is required (not a boolean or a string).",
+        "range": "A number from {minimum} to {maximum} is required.",
+    }
+
+    def __init__(self, limit: int, *, allow_null: bool = True, **kwargs):
+        self.limit = limit
+        super().__init__(allow_null=allow_null, **kwargs)
+
+    def to_internal_value(self, data):
+        if type(data) not in (int, float):
+            self.fail("invalid")
+        # Compared before any conversion: a huge integer would overflow float(), and a
+        # NaN or an infinity (1e400 parses as one) fails the comparison.
+        if not -self.limit <= data <= self.limit:
+            self.fail("range", minimum=-self.limit, maximum=self.limit)
+        return float(data)
+
+    def to_representation(self, value):
+        return value
+
+
+class DegreesFieldSchema(OpenApiSerializerFieldExtension):
+    """A DegreesField in the OpenAPI document: a number within its own limit."""
+
+    target_class = DegreesField
+
+    def map_serializer_field(self, auto_schema, direction):
+        limit = self.target.limit
+        return {"type": "number", "format": "double", "minimum": -limit, "maximum": limit}

@@ -6,7 +6,7 @@ from inventory.models import InventoryLog, Transfer
 
 
 def transfer_reference(transfer_id: int) -> str:
-    """The reference every ledger entry of a transfer carries (inventory.services.transfers writes it)."""
+    """The reference every ledger entry of a transfer carries, written and read by this one function."""
     return f"transfer:{transfer_id}"
 
 

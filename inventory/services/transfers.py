@@ -26,6 +26,7 @@ from inventory.exceptions import (
     TransferNotOpen,
 )
 from inventory.models import InventoryLog, StockLevel, Transfer, TransferLine
+from inventory.selectors.transfers import transfer_reference
 from inventory.services import store
 from inventory.services._validation import require_int, require_product_id, require_quantity
 from inventory.services.stock import ensure_level, warehouse_id_of
@@ -219,5 +220,5 @@ def _movement(shipment: Transfer, product_id: int, warehouse_id: int, operation:
         operation=operation,
         quantity=abs(available_delta),
         available_delta=available_delta,
-        reference=f"transfer:{shipment.pk}",
+        reference=transfer_reference(shipment.pk),
     )

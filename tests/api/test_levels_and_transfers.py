@@ -120,6 +120,9 @@ def test_split_false_is_short_with_the_pools_units_and_changes_nothing(internal,
         ({"ship_to": {"latitude": "1", "longitude": 0}}, "ship_to"),
         ({"ship_to": []}, "ship_to"),
         ({"ship_to": {"region": "x" * 65}}, "ship_to"),
+        ({"ship_to": {"region": "east\u0007"}}, "ship_to"),
+        ({"ship_to": {"latitude": 10**400, "longitude": 0}}, "ship_to"),
+        ({"ship_to": {"latitude": None, "longitude": None}}, "ship_to"),
     ],
 )
 def test_malformed_routing_is_a_400_and_reserves_nothing(internal, staff, product, network, extra, field):

@@ -154,8 +154,8 @@ class StockMachine(RuleBasedStateMachine):
 
     @rule(warehouse=st.integers(1, 2), accepts=st.booleans())
     def warehouse_accepts_orders(self, warehouse, accepts):
-        # Test-only: taking a warehouse out of allocation (and back) while holds stay where they are.
-        Warehouse.objects.filter(code=self.warehouses[warehouse]).update(accepts_orders=accepts)
+        # A warehouse out of allocation (and back) while its holds stay where they are.
+        services.update_warehouse(self.warehouses[warehouse], actor="machine", accepts_orders=accepts)
 
     @rule(order=st.integers(0, len(ORDERS) - 1))
     def time_passes_for(self, order):

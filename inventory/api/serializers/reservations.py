@@ -1,16 +1,16 @@
 """Input and output shapes of the internal endpoints the order application calls."""
 
-import math
-
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from inventory import limits
 from inventory.api.fields import (
+    COORDINATES_RULE,
+    DegreesField,
+    LabelField,
     LocationCodeField,
     OrderIdField,
     StrictBooleanField,
-    StrictCharField,
     StrictIntegerField,
     UTCDateTimeField,
     WarehouseCodeField,
@@ -21,7 +21,6 @@ from inventory.api.fields import (
     utc_iso,
 )
 from inventory.models import Reservation, ReservationStatus
-from inventory.parsing import has_nul
 from inventory.selectors.warehouses import warehouse_code
 from inventory.services.allocation import Destination
 from inventory.services.reservations import Routing
@@ -89,47 +88,17 @@ def _reservation_body(reservation: Reservation) -> dict:
     return body
 
 
-class StrictNumberField(serializers.Field):
-    """A finite JSON number (an integer or a float, never a boolean or a string) in a range."""
-
-    default_error_messages = {
-        "invalid": "A JSON number is required.",
-        "range": "A number from {minimum} to {maximum} is required.",
-    }
-
-    def __init__(self, *, minimum: float, maximum: float, **kwargs):
-        self.minimum, self.maximum = minimum, maximum
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if type(data) not in (int, float) or not math.isfinite(data):
-            self.fail("invalid")
-        if not self.minimum <= data <= self.maximum:
-            self.fail("range", minimum=self.minimum, maximum=self.maximum)
-        return float(data)
-
-    def to_representation(self, value):
-        return value
-
-
 class ShipToSerializer(serializers.Serializer):
     """Where the order goes: the `nearest` strategy sorts the pool's warehouses by it."""
 
-    region = StrictCharField(
-        required=False, allow_blank=True, max_length=limits.REGION_MAX_LENGTH, trim_whitespace=False
-    )
-    latitude = StrictNumberField(minimum=-limits.MAX_LATITUDE, maximum=limits.MAX_LATITUDE, required=False)
-    longitude = StrictNumberField(minimum=-limits.MAX_LONGITUDE, maximum=limits.MAX_LONGITUDE, required=False)
-
-    def validate_region(self, value: str) -> str:
-        if has_nul(value):
-            raise serializers.ValidationError("U+0000 is not allowed.")
-        return value
+    # The same rules as a warehouse's region and coordinates.
+    region = LabelField(max_length=limits.REGION_MAX_LENGTH, required=False)
+    latitude = DegreesField(limits.MAX_LATITUDE, allow_null=False, required=False)
+    longitude = DegreesField(limits.MAX_LONGITUDE, allow_null=False, required=False)
 
     def validate(self, attrs):
         if ("latitude" in attrs) != ("longitude" in attrs):
-            message = "Give both latitude and longitude, or neither."
-            raise serializers.ValidationError({"latitude": [message], "longitude": [message]})
+            raise serializers.ValidationError({"latitude": [COORDINATES_RULE], "longitude": [COORDINATES_RULE]})
         return attrs
 
 
@@ -141,9 +110,9 @@ def _coordinate(maximum: int) -> dict:
     {
         "type": "object",
         "description": "Where the order goes: the `nearest` strategy sorts the pool's warehouses by it. "
-        "latitude and longitude are given both or neither.",
+        f"{COORDINATES_RULE}",
         "properties": {
-            "region": {"type": "string", "maxLength": limits.REGION_MAX_LENGTH},
+            "region": {"type": "string", "maxLength": limits.REGION_MAX_LENGTH, "pattern": limits.LABEL_PATTERN},
             "latitude": _coordinate(limits.MAX_LATITUDE),
             "longitude": _coordinate(limits.MAX_LONGITUDE),
         },
