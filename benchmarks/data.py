@@ -136,6 +136,15 @@ def create_network(env: dict[str, str], sites: Sequence[Site] = SITES, pool: str
     manage(env, "shell", "--no-imports", "-c", code)
 
 
+def make_hot(env: dict[str, str], product_id: int, buckets: int) -> None:
+    """Spread the product's level in `default` over `buckets` rows, through the service (its ledger entries)."""
+    code = (
+        "from inventory import services\n"
+        f"services.make_hot(product_id={int(product_id)}, buckets={int(buckets)}, actor={ACTOR!r})"
+    )
+    manage(env, "shell", "--no-imports", "-c", code)
+
+
 def warehouse_ids(db: psycopg.Connection, codes: Sequence[str]) -> list[int]:
     """The ids of the warehouses with these codes, in the same order; each must exist."""
     found = dict(db.execute("SELECT code, id FROM inventory_warehouse WHERE code = ANY(%s)", [list(codes)]).fetchall())

@@ -1,24 +1,37 @@
-"""The database's own limit: pgbench replaying exactly the SQL of one reserve on one hot row.
+"""The database's own limit: pgbench replaying exactly the SQL of one reserve, on one row or on a hot product.
 
 The statements come from benchmarks.capture_sql (the whole request, the
 token lookup included); only the order id changes between transactions, as it
 does between real reserves. The product's stock is large enough never to run out.
+
+A hot product's replay (`hot_scripts`) is the one-statement reserve, and when that
+finds no free bucket, the statements the planned path sent when it was captured
+with every bucket locked (`capture_fallback_sql`): the same locks and writes, so every
+transaction reserves one unit. Its ledger entries carry the captured before/after
+figures, so the pgbench database's ledger is not meant to verify.
 """
 
 import subprocess
 import tempfile
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 from hdrh.histogram import HdrHistogram
 
 from benchmarks.capture_sql import captured_sql
+from benchmarks.data import database_url
 
 CAPTURE_ORDER_PREFIX = "pgbench-capture-"
 # A fresh order id per transaction. An expression, not a literal: with -M prepared the
 # :variables are sent as parameters, as the application sends its values.
 REPLAY_ORDER_ID = "('pgb-' || :client_id || '-' || :n)"
 SCRIPT_HEADER = "\\set n random(1, 1000000000000000)\n"
+STOCK_ROWS = "inventory_stocklevel"
+# How long capture_fallback_sql keeps a hot product's rows locked: longer than the capture's start-up.
+FALLBACK_LOCK_S = 4.0
 
 
 def capture_reserve_sql(env: dict[str, str], product_id: int, token: str) -> tuple[str, list[str]]:
@@ -33,44 +46,74 @@ def capture_reserve_sql(env: dict[str, str], product_id: int, token: str) -> tup
 
 def pgbench_script(order_id: str, statements: list[str]) -> str:
     """The captured statements (BEGIN and COMMIT among them), one per line as pgbench reads them."""
-    lines = [" ".join(sql.split()).replace(f"'{order_id}'", REPLAY_ORDER_ID) for sql in statements]
-    return SCRIPT_HEADER + "".join(f"{line};\n" for line in lines)
+    return SCRIPT_HEADER + "".join(f"{replay_line(sql, order_id)};\n" for sql in statements)
 
 
-# What the reserve of one line could send instead: the guarded update of the level, the hold and its log
-# entry in one statement (its own transaction), so the row lock is held for no round trip to Python at all,
-# and no pool is looked up (the level is named). Not the application's SQL: the database's limit for the
-# single-statement design (RESULTS.md).
-ONE_STATEMENT_RESERVE = """
-WITH moved AS (
-  UPDATE inventory_stocklevel SET version = version + 1, updated_at = STATEMENT_TIMESTAMP(),
-    available_stock = available_stock - 1, reserved_stock = reserved_stock + 1,
-    low_stock_since = CASE WHEN available_stock - 1 <= low_stock_threshold
-      THEN COALESCE(low_stock_since, STATEMENT_TIMESTAMP()) END
-  WHERE product_id = {product_id} AND warehouse_id = {warehouse_id} AND available_stock >= 1
-  RETURNING product_id, warehouse_id, available_stock, reserved_stock
-), held AS (
-  INSERT INTO inventory_reservation
-    (product_id, warehouse_id, order_id, quantity, status, reacquired, expires_at, created_at, updated_at)
-  SELECT product_id, warehouse_id, {order_id}, 1, 'active', false, STATEMENT_TIMESTAMP() + interval '1800 seconds',
-    STATEMENT_TIMESTAMP(), STATEMENT_TIMESTAMP() FROM moved
-  RETURNING id
-)
-INSERT INTO inventory_inventorylog
-  (product_id, warehouse_id, operation, quantity, available_before, available_after, reserved_before,
-   reserved_after, order_id, actor, reason, reference, created_at)
-SELECT product_id, warehouse_id, 'reserve', 1, available_stock + 1, available_stock, reserved_stock - 1,
-  reserved_stock, {order_id}, 'bench-orders', '', '', STATEMENT_TIMESTAMP() FROM moved
-"""
+def replay_line(sql: str, order_id: str) -> str:
+    """A captured statement on one line, with the captured order id replaced by a fresh one per transaction."""
+    return " ".join(sql.split()).replace(f"'{order_id}'", REPLAY_ORDER_ID)
 
 
-def one_statement_script(statements: list[str], product_id: int, warehouse_id: int) -> str:
-    """The captured token lookup, then the reserve as ONE_STATEMENT_RESERVE on the product's level in the warehouse."""
-    token_lookup = " ".join(statements[0].split())
-    reserve = ONE_STATEMENT_RESERVE.format(
-        product_id=int(product_id), warehouse_id=int(warehouse_id), order_id=REPLAY_ORDER_ID
-    )
-    return f"{SCRIPT_HEADER}{token_lookup};\n{' '.join(reserve.split())};\n"
+def reserve_statement(statements: list[str]) -> str:
+    """The one-statement reserve among a reserve's captured statements (the token lookup comes before it)."""
+    return next(sql for sql in statements if sql.lstrip().upper().startswith("WITH"))
+
+
+def capture_fallback_sql(env: dict[str, str], db: psycopg.Connection, product_id: int, token: str) -> tuple:
+    """The order id and statements of a reserve of a hot product that finds every bucket locked.
+
+    `db` locks every row of the product for FALLBACK_LOCK_S while the reserve is captured: its
+    one-statement try finds no free bucket and the planned path (the ORM store's take) waits for the
+    rows, then takes the unit; what it sent is what a reserve sends when no bucket is free.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with db.transaction():
+            db.execute(f"SELECT id FROM {STOCK_ROWS} WHERE product_id = %s FOR UPDATE", [product_id])
+            capture = pool.submit(capture_reserve_sql, env, product_id, token)
+            time.sleep(FALLBACK_LOCK_S)
+            waited = not capture.done()
+        order_id, statements = capture.result()
+    if not waited:
+        raise RuntimeError("The reserve to capture did not wait for the locked buckets.")
+    if not any("FOR UPDATE" in sql and "SKIP LOCKED" not in sql for sql in statements):
+        raise RuntimeError("The captured reserve did not take the planned path.")
+    return order_id, statements
+
+
+def hot_scripts(one_row: tuple[str, list[str]], hot: tuple[str, list[str]], fallback: tuple[str, list[str]]) -> dict:
+    """pgbench scripts of the one-statement reserve (no token lookup), each transaction a reserve of one unit.
+
+    - `one_row`: the statement on a product of one row;
+    - `hot_statement`: the same statement on a hot product; an attempt that finds no free bucket
+      takes nothing (pgbench counts it; the reserves are counted in the database);
+    - `hot`: the same, and an attempt that took nothing (`needs_plan`) goes on with the statements
+      the application sends then (captured by capture_fallback_sql), so that every transaction
+      reserves one unit, as every HTTP reserve does.
+    """
+    one_row_sql = replay_line(reserve_statement(one_row[1]), one_row[0])
+    hot_sql = replay_line(reserve_statement(hot[1]), hot[0])
+    fallback_order, fallback_statements = fallback
+    planned = fallback_statements[fallback_statements.index(reserve_statement(fallback_statements)) + 1 :]
+    planned_lines = "".join(f"{replay_line(sql, fallback_order)};\n" for sql in planned)
+    return {
+        "one_row": f"{SCRIPT_HEADER}{one_row_sql};\n",
+        "hot_statement": f"{SCRIPT_HEADER}{hot_sql};\n",
+        "hot": f"{SCRIPT_HEADER}{hot_sql} \\gset first_\n\\if :first_needs_plan\n{planned_lines}\\endif\n",
+    }
+
+
+def reservations(db: psycopg.Connection, product_id: int) -> int:
+    return db.execute("SELECT COUNT(*) FROM inventory_reservation WHERE product_id = %s", [product_id]).fetchone()[0]
+
+
+def run_reserving(database: str, script: str, product_id: int, *, clients: int, duration_s: int) -> dict:
+    """run_pgbench, and the reserves of `product_id` it made (from the database): their rate and share."""
+    with psycopg.connect(database_url(database), autocommit=True) as db:
+        before = reservations(db, product_id)
+        figures = run_pgbench(database, script, clients=clients, duration_s=duration_s)
+        made = reservations(db, product_id) - before
+    share = made / figures["transactions"] if figures["transactions"] else 0.0
+    return {**figures, "reserves": made, "reserves_per_s": figures["per_s"] * share, "reserving_share": share}
 
 
 def run_pgbench(database: str, script: str, *, clients: int, duration_s: int) -> dict:

@@ -1,4 +1,5 @@
-"""py-spy on the gunicorn workers while 64 clients reserve (in stock, then sold out): the top of the profile.
+"""py-spy on the gunicorn workers while 64 clients reserve (in stock, then sold out) and while they run the
+everyday mix: the top of each profile.
 
 py-spy samples every worker (`--subprocesses`) without stopping them (`--nonblocking`),
 and only the thread that holds the GIL (`--gil`): a thread waiting on PostgreSQL
@@ -12,9 +13,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import scenarios
+from benchmarks import data, scenarios
 from benchmarks.server import LOG_DIR
 
 # py-spy's frame: "function (path/to/file.py:line)"; the line is dropped to add up a function's samples.
@@ -23,15 +25,20 @@ TOP = 20
 RAW_OUTPUT = ("--format", "raw", "--output")
 
 
-def profile_reserves(ctx: scenarios.Context, master_pid: int, *, duration_s: float) -> dict:
-    """One profile of 64 clients reserving a product in stock, one of the same finding it sold out."""
-    return {
-        phase: _profiled(ctx, master_pid, phase, stock, duration_s)
-        for phase, stock in (("selling", scenarios.NEVER_SOLD_OUT), ("sold_out", 0))
+def profile_reserves(ctx: scenarios.Context, master_pid: int, *, duration_s: float, mix: data.ProductRange) -> dict:
+    """One profile of 64 clients reserving a product in stock, one of the same finding it sold out,
+    and one of the everyday mix over the products `mix`."""
+    loads = {
+        "selling": lambda: scenarios.reserve_steadily(
+            ctx, stock=scenarios.NEVER_SOLD_OUT, clients=64, duration_s=duration_s
+        ),
+        "sold_out": lambda: scenarios.reserve_steadily(ctx, stock=0, clients=64, duration_s=duration_s),
+        "everyday": lambda: scenarios.everyday(ctx, mix, clients=64, duration_s=duration_s, seed=0),
     }
+    return {phase: _profiled(master_pid, phase, load) for phase, load in loads.items()}
 
 
-def _profiled(ctx: scenarios.Context, master_pid: int, phase: str, stock: int, duration_s: float) -> dict:
+def _profiled(master_pid: int, phase: str, load_run: Callable[[], dict]) -> dict:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     raw = LOG_DIR / f"profile-{phase}.txt"
     py_spy = Path(sys.executable).parent / "py-spy"
@@ -53,7 +60,7 @@ def _profiled(ctx: scenarios.Context, master_pid: int, phase: str, stock: int, d
     )
     try:
         time.sleep(2)  # py-spy attaches to each worker first
-        load = scenarios.reserve_steadily(ctx, stock=stock, clients=64, duration_s=duration_s)
+        load = load_run()
     finally:
         spy.send_signal(signal.SIGINT)
         _, err = spy.communicate(timeout=60)

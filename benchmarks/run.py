@@ -1,17 +1,20 @@
-"""Run the benchmark of issues 7 and 14 and print its tables (benchmarks/RESULTS.md explains them).
+"""Run the benchmark of issues 7, 14 and 15 and print its tables (benchmarks/RESULTS.md explains them).
 
     python -m benchmarks.run            # the short version (`make bench`, a few minutes)
     python -m benchmarks.run --full     # every scenario at full size, 3 rounds (`make bench-full`)
     python -m benchmarks.run --skip-back-office --scenarios flash,routed   # some of them (a smoke run)
+    python -m benchmarks.run --skip-back-office --scenarios everyday --profile   # and py-spy the workers
 
 Everything runs on this machine: gunicorn on 127.0.0.1 (the Procfile's `web` line)
 against the PostgreSQL databases inventory_bench_run, inventory_bench_pgbench and
 inventory_bench_bo_ROWS (dropped and made again, except that the back-office one is
-kept while it has the wanted size) and Redis database 7. The figures of every round go
-to var/bench/results-*.json.
+kept while it has the wanted size) and Redis database 7 (the sold-out gate's). The
+sold-out scenario starts a second server with the gate off (INVENTORY_SOLD_OUT_GATE=false)
+for its own measurement. The figures of every round go to var/bench/results-*.json.
 """
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -30,13 +33,17 @@ from benchmarks.server import LOG_DIR, procfile_web_command, running_server
 RUN_DB, PGBENCH_DB = "inventory_bench_run", "inventory_bench_pgbench"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 EVERYDAY_PRODUCTS = data.ProductRange(1, 10_000)
-PGBENCH_PRODUCT, SOLD_OUT_PRODUCT, ROUTED_PRODUCT = 1, 2, 3
+PGBENCH_PRODUCT, SOLD_OUT_PRODUCT, ROUTED_PRODUCT, HOT_PGBENCH_PRODUCT = 1, 2, 3, 4
+# Issue 15: a hot product has its stock over HOT_BUCKETS rows; pgbench's has enough for any run.
+HOT_BUCKETS, HOT_PGBENCH_STOCK = 16, 10**8
+# The one-statement reserve replayed by pgbench (pgbench.hot_scripts), and the product of each.
+HOT_PGBENCH_RUNS = {"one_row": PGBENCH_PRODUCT, "hot": HOT_PGBENCH_PRODUCT, "hot_statement": HOT_PGBENCH_PRODUCT}
 FIRST_FLASH_PRODUCT = 900_000_000
 HOLDS_PER_PRODUCT = 10
 # The routed scenario's products in round n: ROUTED_PRODUCTS products from ROUTED_FIRST_PRODUCT * (n + 1).
 ROUTED_FIRST_PRODUCT, ROUTED_PRODUCTS = 10_000_000, 10_000
 # What a round runs besides the baselines, in this order.
-SCENARIOS = ("flash", "everyday", "batch", "expiry", "routed")
+SCENARIOS = ("flash", "sold_out", "everyday", "batch", "expiry", "routed")
 
 
 @dataclass(frozen=True)
@@ -113,20 +120,26 @@ def load_average() -> float:
 
 def prepare_pgbench() -> tuple[dict[str, str], dict[str, list[str]]]:
     """The pgbench database (its own: the replayed log rows are literals), the scripts (the captured
-    SQL, and the single-statement variant), and the statements of a reserve that succeeds, of one
-    that finds the product sold out, and of one routed to the nearest of three warehouses."""
+    SQL of a reserve on one row; the one-statement reserve on one row and on a hot product,
+    pgbench.hot_scripts), and the statements of a reserve that succeeds, of one that finds the
+    product sold out, of one routed to the nearest of three warehouses, and of a hot product's
+    reserve with a free bucket and without."""
     env = data.django_env(PGBENCH_DB, REDIS_URL, LOG_LEVEL="WARNING")
     data.recreate_database(PGBENCH_DB, env)
     data.create_network(env)
     with data.connect(PGBENCH_DB) as db:
         data.create_product(db, PGBENCH_PRODUCT, 10**15)
         data.create_product(db, SOLD_OUT_PRODUCT, 0)
+        data.create_product(db, HOT_PGBENCH_PRODUCT, HOT_PGBENCH_STOCK)
         data.create_products(
             db, data.ProductRange(ROUTED_PRODUCT, 1), stock_sql="100", warehouses=[site.code for site in data.SITES]
         )
-        (default_warehouse,) = data.warehouse_ids(db, [data.DEFAULT_WAREHOUSE])
+    data.make_hot(env, HOT_PGBENCH_PRODUCT, HOT_BUCKETS)
     token = data.api_token(env, "bench-orders", "internal")
     order_id, statements = pgbench.capture_reserve_sql(env, PGBENCH_PRODUCT, token)
+    hot = pgbench.capture_reserve_sql(env, HOT_PGBENCH_PRODUCT, token)
+    with data.connect(PGBENCH_DB) as db:
+        no_free_bucket = pgbench.capture_fallback_sql(env, db, HOT_PGBENCH_PRODUCT, token)
     sold_out = pgbench.captured_sql(
         env, "POST", scenarios.RESERVE, {"order_id": "sold-out", "product_id": SOLD_OUT_PRODUCT, "quantity": 1}, token
     )
@@ -140,9 +153,15 @@ def prepare_pgbench() -> tuple[dict[str, str], dict[str, list[str]]]:
     routed = pgbench.captured_sql(env, "POST", scenarios.RESERVE, routed_body, token)
     scripts = {
         "captured": pgbench.pgbench_script(order_id, statements),
-        "one_statement": pgbench.one_statement_script(statements, PGBENCH_PRODUCT, default_warehouse),
+        **pgbench.hot_scripts((order_id, statements), hot, no_free_bucket),
     }
-    return scripts, {"reserve": statements, "sold_out": sold_out["statements"], "routed": routed["statements"]}
+    return scripts, {
+        "reserve": statements,
+        "sold_out": sold_out["statements"],
+        "routed": routed["statements"],
+        f"hot ({HOT_BUCKETS} buckets)": hot[1],
+        "hot, no free bucket": no_free_bucket[1],
+    }
 
 
 def prepare_run_database(env: dict[str, str]) -> tuple[str, str]:
@@ -162,13 +181,24 @@ def one_round(ctx: scenarios.Context, sizes: Sizes, scripts: dict[str, str], num
         c: pgbench.run_pgbench(PGBENCH_DB, scripts["captured"], clients=c, duration_s=sizes.duration_s)
         for c in CLIENT_COUNTS
     }
-    result["pgbench_one_statement"] = pgbench.run_pgbench(
-        PGBENCH_DB, scripts["one_statement"], clients=max(CLIENT_COUNTS), duration_s=sizes.duration_s
-    )
+    result["pgbench_hot"] = {
+        name: pgbench.run_reserving(
+            PGBENCH_DB, scripts[name], product, clients=max(CLIENT_COUNTS), duration_s=sizes.duration_s
+        )
+        for name, product in HOT_PGBENCH_RUNS.items()
+    }
     _say(f"round {number}: baselines done")
     if "flash" in chosen:
         result["flash"] = scenarios.flash_sale(ctx, stock=sizes.flash_stock, extra_attempts=sizes.sold_out_attempts)
-        _say(f"round {number}: flash sale done")
+        result["flash_hot"] = scenarios.flash_sale(
+            ctx, stock=sizes.flash_stock, extra_attempts=sizes.sold_out_attempts, buckets=HOT_BUCKETS
+        )
+        _say(f"round {number}: flash sales done")
+    if "sold_out" in chosen:
+        result["sold_out"] = sold_out_with_and_without_gate(
+            ctx, clients=max(CLIENT_COUNTS), duration_s=sizes.duration_s
+        )
+        _say(f"round {number}: sold-out answers done")
     if "everyday" in chosen:
         result["everyday"] = {
             c: scenarios.everyday(ctx, EVERYDAY_PRODUCTS, clients=c, duration_s=sizes.duration_s, seed=number)
@@ -180,7 +210,9 @@ def one_round(ctx: scenarios.Context, sizes: Sizes, scripts: dict[str, str], num
         _say(f"round {number}: batch done")
     if "expiry" in chosen:
         holds = data.ProductRange(100_000 * (number + 1), sizes.expiry_holds // HOLDS_PER_PRODUCT)
-        result["expiry"] = scenarios.expiry(ctx, holds, holds_per_product=HOLDS_PER_PRODUCT)
+        result["expiry"] = scenarios.expiry(
+            ctx, holds, holds_per_product=HOLDS_PER_PRODUCT, baseline_s=sizes.duration_s
+        )
         _say(f"round {number}: expiry done")
     if "routed" in chosen:
         products = data.ProductRange(ROUTED_FIRST_PRODUCT * (number + 1), ROUTED_PRODUCTS)
@@ -190,6 +222,18 @@ def one_round(ctx: scenarios.Context, sizes: Sizes, scripts: dict[str, str], num
         _say(f"round {number}: routed done")
     result["load_after"] = load_average()
     return result
+
+
+def sold_out_with_and_without_gate(ctx: scenarios.Context, *, clients: int, duration_s: int) -> dict:
+    """Reserves of a sold-out product: on the run's server (the gate on, Redis configured), then on a
+    server of the same database started with INVENTORY_SOLD_OUT_GATE=false."""
+    figures = {"gate": scenarios.reserve_steadily(ctx, stock=0, clients=clients, duration_s=duration_s)}
+    port = free_port()
+    with running_server({**ctx.env, "INVENTORY_SOLD_OUT_GATE": "false"}, port, "run-no-gate") as server:
+        no_gate = dataclasses.replace(ctx, base_url=f"http://127.0.0.1:{port}", server_pid=server.pid)
+        scenarios.warm_up(no_gate, clients=clients)
+        figures["no_gate"] = scenarios.reserve_steadily(no_gate, stock=0, clients=clients, duration_s=duration_s)
+    return figures
 
 
 def back_office_database(sizes: Sizes) -> str:
@@ -260,7 +304,7 @@ def selling(sizes: Sizes, *, profile: bool, chosen: tuple = SCENARIOS) -> dict:
         for number in range(1, sizes.rounds + 1):
             results["rounds"].append(one_round(ctx, sizes, scripts, number, chosen))
         if profile:
-            results["profile"] = profile_reserves(ctx, server.pid, duration_s=sizes.duration_s)
+            results["profile"] = profile_reserves(ctx, server.pid, duration_s=sizes.duration_s, mix=EVERYDAY_PRODUCTS)
             _say("profile done")
     results["ledger_ok"], ledger_says = data.verify_ledger(env)
     results["ledger_says"] = ledger_says[:1000]

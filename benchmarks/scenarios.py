@@ -97,10 +97,13 @@ def reserve_steadily(ctx: Context, *, stock: int, clients: int, duration_s: floa
     return ctx.load(clients=clients, step=step, headers=ctx.headers(ctx.internal_token), duration_s=duration_s)
 
 
-def flash_sale(ctx: Context, *, stock: int, extra_attempts: int, clients: int = 64) -> dict:
-    """One product, `stock` units, `clients` reserving one unit each until sold out, then `extra_attempts` more."""
+def flash_sale(ctx: Context, *, stock: int, extra_attempts: int, clients: int = 64, buckets: int = 1) -> dict:
+    """One product, `stock` units (spread over `buckets` rows), `clients` reserving one unit each until
+    sold out, then `extra_attempts` more."""
     product_id = ctx.new_product_id()
     data.create_product(ctx.db, product_id, stock)
+    if buckets > 1:
+        data.make_hot(ctx.env, product_id, buckets)
     step = _reserving(product_id, "flash")
 
     # CPU is read at the start, at the first sold-out answer and at the end: the cost of each phase.
@@ -124,6 +127,7 @@ def flash_sale(ctx: Context, *, stock: int, extra_attempts: int, clients: int = 
     return {
         "product_id": product_id,
         "stock": stock,
+        "buckets": buckets,
         **report.summary(),
         "cpu_by_phase": phases,
         **_sale_check(ctx, product_id, stock, report),
@@ -131,7 +135,8 @@ def flash_sale(ctx: Context, *, stock: int, extra_attempts: int, clients: int = 
 
 
 def _sale_check(ctx: Context, product_id: int, stock: int, report) -> dict:
-    """Oversold units (what the reservations hold beyond the stock there was), and verify_ledger's verdict."""
+    """Oversold units (what the reservations hold beyond the stock there was), units that no row holds any
+    more (the rows' available and reserved summed, against the stock), and verify_ledger's verdict."""
     held, holds = ctx.db.execute(
         "SELECT COALESCE(SUM(quantity), 0), COUNT(*) FROM inventory_reservation WHERE product_id = %s", [product_id]
     ).fetchone()
@@ -143,6 +148,10 @@ def _sale_check(ctx: Context, product_id: int, stock: int, report) -> dict:
     labels = report.recorder.labels
     return {
         "oversold": max(0, held - stock),
+        "units_not_adding_up": stock - (available + reserved),
+        "rows": ctx.db.execute(
+            "SELECT COUNT(*) FROM inventory_stocklevel WHERE product_id = %s", [product_id]
+        ).fetchone()[0],
         "reserved_answers": report.recorder.count("reserved"),
         "reservations_in_db": holds,
         "available_after": available,
@@ -302,15 +311,23 @@ def batch_check(ctx: Context, products: data.ProductRange, *, clients: int, dura
 
 
 def expiry(
-    ctx: Context, holds: data.ProductRange, *, holds_per_product: int, clients: int = 64, max_duration_s: float = 300
+    ctx: Context,
+    holds: data.ProductRange,
+    *,
+    holds_per_product: int,
+    baseline_s: float,
+    clients: int = 64,
+    max_duration_s: float = 300,
 ) -> dict:
-    """`cleanup_reservations` expiring overdue holds while a flash sale (that never sells out) runs beside it."""
+    """`cleanup_reservations` expiring overdue holds while a flash sale (that never sells out) runs beside it;
+    first the same sale for `baseline_s` without it (the reserve p99 to compare with)."""
     data.create_products(ctx.db, holds, stock_sql=str(holds_per_product))
     data.add_overdue_holds(ctx.db, holds, holds_per_product)
     data.analyze(ctx.db)
     product_id = ctx.new_product_id()
     data.create_product(ctx.db, product_id, NEVER_SOLD_OUT)
     step = _reserving(product_id, "exp")
+    baseline = ctx.load(clients=clients, step=step, headers=ctx.headers(ctx.internal_token), duration_s=baseline_s)
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     output = LOG_DIR / "cleanup_reservations.log"
@@ -322,7 +339,7 @@ def expiry(
         finished_at.append(time.perf_counter())
         return True
 
-    # Its output (a JSON line per expired hold) goes to a file: a full pipe would stall it.
+    # Its output (the progress, and a JSON line per batch or per hold) goes to a file: a full pipe would stall it.
     with output.open("w") as log:
         started = time.perf_counter()
         cleanup = subprocess.Popen(
@@ -351,6 +368,7 @@ def expiry(
         "cleanup_said": _last_line(output),
         "holds_left_active": left,
         "reserves": figures,
+        "reserves_without_expiry": baseline,
     }
 
 

@@ -47,6 +47,8 @@ MAX_LATITUDE = 90
 MAX_LONGITUDE = 180
 MAX_POOL_WAREHOUSES = 200
 MAX_TRANSFER_LINES = 100
+# A hot level spreads its available stock over 1..MAX_BUCKETS rows (1: not hot).
+MAX_BUCKETS = 64
 
 # Orders and holds.
 MAX_LINES_PER_ORDER = 100

@@ -50,6 +50,18 @@ def expire_overdue_reservations() -> int | None:
     return expired
 
 
+@shared_task(name="inventory.rebalance_hot_levels", **RETRIED_ON_DATABASE_ERRORS)
+def rebalance_hot_levels() -> int | None:
+    """Even out the hot levels whose rows drifted apart; None when another run is at it already."""
+    with advisory_lock("inventory.rebalance_hot_levels") as acquired:
+        if not acquired:
+            return None
+        evened = services.rebalance_hot_levels()
+    if evened:
+        logger.info("rebalanced hot levels", extra={"levels": evened})
+    return evened
+
+
 @shared_task(name="inventory.send_low_stock_digest", **RETRIED_ON_DATABASE_ERRORS)
 def send_low_stock_digest() -> int:
     """Send today's low-stock digest once, however many beats asked; the count of items listed."""

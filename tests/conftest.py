@@ -2,10 +2,12 @@ import itertools
 import os
 
 import pytest
+import redis
 from hypothesis import HealthCheck, settings
 
 from inventory import services
 from inventory.models import Inventory
+from inventory.services import sold_out
 from inventory.services.store import STORES
 
 settings.register_profile(
@@ -15,6 +17,16 @@ settings.register_profile("dev", max_examples=40, deadline=None, suppress_health
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 _product_ids = itertools.count(10_000)
+
+
+@pytest.fixture(autouse=True)
+def _no_sold_out_flags(settings):
+    """Product ids repeat between tests and runs: none sees another's sold-out flags."""
+    sold_out.reset()
+    if settings.REDIS_URL:
+        with redis.Redis.from_url(settings.REDIS_URL) as client:
+            for key in client.scan_iter(match=f"{sold_out.KEY_PREFIX}*"):
+                client.delete(key)
 
 
 @pytest.fixture(params=sorted(STORES))

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -205,6 +206,14 @@ INVENTORY_LOW_STOCK_DIGEST_TIME = env.str("INVENTORY_LOW_STOCK_DIGEST_TIME", def
 # Where people reach this service; emails link to the admin under it.
 INVENTORY_BASE_URL = env.str("INVENTORY_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 INVENTORY_PUBLIC_THROTTLE = env.str("INVENTORY_PUBLIC_THROTTLE", default="600/minute")
+# The sold-out gate (inventory/services/sold_out.py): with REDIS_URL, a reserve of a product sold out
+# everywhere is answered from Redis. A flag lives at most INVENTORY_SOLD_OUT_TTL seconds (the longest a
+# lost clear can hide stock that came back); a clear INVENTORY_SOLD_OUT_CLEAR_TTL (never less than a flag).
+INVENTORY_SOLD_OUT_GATE = env.bool("INVENTORY_SOLD_OUT_GATE", default=True)
+INVENTORY_SOLD_OUT_TTL = env.float("INVENTORY_SOLD_OUT_TTL", default=5.0)
+INVENTORY_SOLD_OUT_CLEAR_TTL = env.float("INVENTORY_SOLD_OUT_CLEAR_TTL", default=60.0)
+# The rebalancer of hot levels (inventory.rebalance_hot_levels): every N seconds, 0 turns it off.
+INVENTORY_REBALANCE_INTERVAL = env.int("INVENTORY_REBALANCE_INTERVAL", default=30)
 
 # --- Celery --------------------------------------------------------------------
 # Broker: CELERY_BROKER_URL, else REDIS_URL, else kombu's filesystem transport in
@@ -226,6 +235,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# The expiry job has a queue of its own, so a long run in a sale (100,000 holds) never
+# holds up the digest or the purge, and its worker can be sized alone (the Procfile's
+# `expiry` process; `worker` takes the default queue). A worker started without
+# --queues takes both (`make run`'s single worker). Each queue is bound under its own
+# name: with no routing key Celery binds both under `celery`, the default queue's.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in (CELERY_TASK_DEFAULT_QUEUE, "expiry"))
+CELERY_TASK_ROUTES = {"inventory.expire_overdue_reservations": {"queue": "expiry"}}
 # The database scheduler copies this schedule into its tables each time beat
 # starts (from these environment variables); in between, ops see and change it
 # in the admin under "Periodic tasks", where a task they disable stays disabled.
@@ -251,9 +268,29 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour="3", minute="15"),
     },
 }
+if INVENTORY_REBALANCE_INTERVAL:
+    CELERY_BEAT_SCHEDULE["rebalance-hot-levels"] = {
+        "task": "inventory.rebalance_hot_levels",
+        "schedule": float(INVENTORY_REBALANCE_INTERVAL),
+        "options": {"expire_seconds": INVENTORY_REBALANCE_INTERVAL},
+    }
 
 # --- Logging -------------------------------------------------------------------
-# `inventory.stock` writes one JSON line per committed change of stock.
+# `inventory.stock` writes one JSON line per committed change of stock, and for a batch
+# job's changes (the expiry of overdue holds) what INVENTORY_BATCH_LOG_LINES says:
+# "each", a line per ledger entry like any change, or "summary", one line per committed
+# batch (operation, actor, how many entries and units over how many products and
+# warehouses, and the range of log ids that holds them). "summary" by default: the
+# ledger keeps every entry whichever is chosen, and the lines of a job's entries are the
+# ledger over again, written in bulk when the machine is busiest (100,000 lines for the
+# expiry after a sale, 60% of the job's CPU). Set "each" where a log pipeline must see
+# every change; a single change (reserve, release, deduct, restock, ...) is always one
+# line per entry.
+INVENTORY_BATCH_LOG_LINES = env.str("INVENTORY_BATCH_LOG_LINES", default="summary")
+if INVENTORY_BATCH_LOG_LINES not in ("each", "summary"):
+    raise ImproperlyConfigured(
+        f'INVENTORY_BATCH_LOG_LINES must be "each" or "summary", not {INVENTORY_BATCH_LOG_LINES!r}.'
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,7 +10,7 @@ from inventory.models.idempotency import IdempotencyKey
 from inventory.models.ledger import InventoryLog, LogOperation
 from inventory.models.preferences import StaffPreference
 from inventory.models.reservations import Reservation, ReservationStatus
-from inventory.models.stock import Inventory, InventoryRowCount, StockLevel
+from inventory.models.stock import Inventory, InventoryRowCount, StockLevel, StockRow
 from inventory.models.transfers import OPEN_TRANSFER_STATUSES, Transfer, TransferLine, TransferStatus
 from inventory.models.warehouses import Pool, PoolStrategy, Warehouse
 
@@ -29,6 +29,7 @@ __all__ = [
     "ReservationStatus",
     "StaffPreference",
     "StockLevel",
+    "StockRow",
     "Transfer",
     "TransferLine",
     "TransferStatus",

@@ -36,10 +36,12 @@ class LogOperation(models.TextChoices):
     TRANSFER_OUT = "transfer_out", _("Transfer out")
     TRANSFER_IN = "transfer_in", _("Transfer in")
     TRANSFER_RETURN = "transfer_return", _("Transfer return")
+    # Units moved between the rows of one hot level (quantity: the row's signed change).
+    REBALANCE = "rebalance", _("Rebalance")
 
 
 class InventoryLog(models.Model):
-    """The ledger: one row per change of a stock level, never changed afterwards."""
+    """The ledger: one row per change of a stock row, never changed afterwards."""
 
     Operation = LogOperation
     # What a log entry shows, in the contract's order (the API and the admin).
@@ -47,6 +49,7 @@ class InventoryLog(models.Model):
         "id",
         "product_id",
         "warehouse",
+        "bucket",
         "operation",
         "quantity",
         "available_before",
@@ -68,8 +71,10 @@ class InventoryLog(models.Model):
         related_name="log_entries",
         db_constraint=True,
     )
-    # The level the entry changed; its before/after values are that level's.
+    # The row the entry changed (a level's, or one of a hot level's buckets); its
+    # before/after values are that row's. Entries from before buckets existed are row 0's.
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="log_entries")
+    bucket = models.PositiveSmallIntegerField(default=0, db_default=0)
     operation = models.CharField(max_length=16, choices=LogOperation.choices)
     quantity = models.BigIntegerField()
     available_before = models.BigIntegerField()

@@ -34,6 +34,9 @@ class Reservation(models.Model):
     # The warehouse whose stock level holds the units. A line split over several
     # warehouses is one reservation per warehouse; they move together.
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations")
+    # The row of that level whose reserved stock holds them (0 unless the level is hot); a
+    # database default too, for rows written by hand (bulk loads, the benchmarks).
+    bucket = models.PositiveSmallIntegerField(default=0, db_default=0)
     order_id = models.CharField(max_length=limits.ORDER_ID_MAX_LENGTH)
     quantity = models.BigIntegerField()
     status = models.CharField(max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.ACTIVE)

@@ -8,7 +8,7 @@ from django.db.models import BigIntegerField, OuterRef, QuerySet, Subquery, Sum,
 from django.db.models.functions import Coalesce
 
 from inventory.exceptions import PoolNotFound, ProductNotFound
-from inventory.models import Inventory, Pool, StockLevel
+from inventory.models import Inventory, Pool, StockRow
 from inventory.selectors.warehouses import pool_warehouses
 
 
@@ -72,7 +72,7 @@ def _products(product_ids: Iterable[int], pool: str | None) -> QuerySet[Inventor
         return products
     if not Pool.objects.filter(code=pool).exists():
         raise PoolNotFound(pool)
-    in_pool = StockLevel.objects.filter(
+    in_pool = StockRow.objects.filter(
         product_id=OuterRef("product_id"), warehouse_id__in=pool_warehouses(pool).values("id")
     ).order_by()
     return Inventory.products.filter(product_id__in=product_ids).annotate(
@@ -80,6 +80,6 @@ def _products(product_ids: Iterable[int], pool: str | None) -> QuerySet[Inventor
     )
 
 
-def _sum(levels: QuerySet[StockLevel], column: str) -> Coalesce:
-    total = Subquery(levels.values("product_id").annotate(total=Sum(column)).values("total"))
+def _sum(rows: QuerySet[StockRow], column: str) -> Coalesce:
+    total = Subquery(rows.values("product_id").annotate(total=Sum(column)).values("total"))
     return Coalesce(total, Value(0), output_field=BigIntegerField())

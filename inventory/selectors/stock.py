@@ -16,6 +16,7 @@ from inventory.models import (
     InventoryRowCount,
     Reservation,
     StockLevel,
+    StockRow,
     TransferLine,
 )
 
@@ -40,11 +41,12 @@ def levels_of(product_id: int) -> QuerySet[StockLevel]:
 def low_stock_items() -> QuerySet[Inventory]:
     """Items at or below their threshold (summed over their levels), fewest available first.
 
-    A product's sums can only be low when one of its levels is, so the products are
-    first narrowed to those with a low level, read from the levels' partial index,
-    and only those are summed.
+    A product's sums can only be low when one of its levels is, and a level only when
+    its own row is (its other rows hold part of its stock and no threshold), so the
+    products are first narrowed to those with a low row, read from the rows' partial
+    index, and only those are summed.
     """
-    with_a_low_level = StockLevel.objects.filter(available_stock__lte=F("low_stock_threshold")).values("product_id")
+    with_a_low_level = StockRow.objects.filter(available_stock__lte=F("low_stock_threshold")).values("product_id")
     return (
         Inventory.objects.filter(product_id__in=with_a_low_level)
         .filter(available_stock__lte=F("low_stock_threshold"))
@@ -76,17 +78,18 @@ class LedgerDiscrepancy:
 
 
 def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscrepancy]:
-    """Replay each stock level's log and compare it with its counters, its holds and its transfers.
+    """Replay each stock row's log and compare it with its counters, its holds and its transfers.
 
-    Checks, per level: each entry's before-values equal the previous entry's
-    after-values (starting from zero); the last entry's after-values equal the
-    counters; `reserved_stock` equals the sum of the level's active holds;
+    Checks, per row (a level's own, and each bucket of a hot level): each entry's
+    before-values equal the previous entry's after-values (starting from zero); the
+    last entry's after-values equal the counters (zero for a bucket row that was
+    dropped); `reserved_stock` equals the sum of the row's active holds. Per level:
     `in_transit` equals what open transfers to it have not delivered. Per product:
     the units in all its levels plus those in transit equal what was created,
     restocked and adjusted in, less what was deducted. Streams the log in product
     order, so memory stays flat on a large table.
     """
-    levels = StockLevel.objects.order_by("product_id", "warehouse_id")
+    levels = StockRow.objects.order_by("product_id", "warehouse_id", "bucket")
     entries = InventoryLog.objects.order_by("product_id", "id")
     holds = Reservation.objects.filter(status=Reservation.Status.ACTIVE)
     shipments = TransferLine.objects.filter(transfer__status__in=OPEN_TRANSFER_STATUSES)
@@ -96,10 +99,10 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
         holds = holds.filter(product_id=product_id)
         shipments = shipments.filter(product_id=product_id)
     held = {
-        (p, w): total
-        for p, w, total in holds.values("product_id", "warehouse_id")
+        (p, w, b): total
+        for p, w, b, total in holds.values("product_id", "warehouse_id", "bucket")
         .annotate(total=Sum("quantity"))
-        .values_list("product_id", "warehouse_id", "total")
+        .values_list("product_id", "warehouse_id", "bucket", "total")
     }
     travelling = {
         (p, w): total
@@ -111,6 +114,7 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
         entries.values_list(
             "product_id",
             "warehouse_id",
+            "bucket",
             "id",
             "operation",
             "quantity",
@@ -122,7 +126,7 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
         key=lambda entry: entry[0],
     )
     level_rows = levels.values_list(
-        "product_id", "warehouse_id", "available_stock", "reserved_stock", "in_transit"
+        "product_id", "warehouse_id", "bucket", "available_stock", "reserved_stock", "in_transit"
     ).iterator(chunk_size=5000)
     pending = next(log_by_product, None)
     for product, product_levels in groupby(level_rows, key=lambda level: level[0]):
@@ -139,23 +143,28 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
 _INFLOWS = (InventoryLog.Operation.CREATE, InventoryLog.Operation.RESTOCK, InventoryLog.Operation.ADJUST)
 
 
-def _replay_product(levels: list[tuple], entries: list[tuple], held: dict, travelling: dict) -> list[str]:
-    by_warehouse: dict[int, list[tuple]] = defaultdict(list)
+def _replay_product(rows: list[tuple], entries: list[tuple], held: dict, travelling: dict) -> list[str]:
+    by_row: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     for entry in entries:
-        by_warehouse[entry[1]].append(entry)
+        by_row[(entry[1], entry[2])].append(entry)
     problems = []
     on_hand = 0
-    for product_id, warehouse_id, available, reserved, in_transit in levels:
-        level = (product_id, warehouse_id)
-        where = f"warehouse {warehouse_id}: "
-        problems += [where + p for p in _replay_level(by_warehouse.pop(warehouse_id, []), available, reserved)]
-        if reserved != held.get(level, 0):
-            problems.append(f"{where}reserved_stock={reserved} but active reservations hold {held.get(level, 0)}")
-        if in_transit != travelling.get(level, 0):
-            problems.append(f"{where}in_transit={in_transit} but open transfers carry {travelling.get(level, 0)}")
+    for product_id, warehouse_id, bucket, available, reserved, in_transit in rows:
+        where = f"warehouse {warehouse_id}: " if bucket == 0 else f"warehouse {warehouse_id} bucket {bucket}: "
+        problems += [where + p for p in _replay_row(by_row.pop((warehouse_id, bucket), []), available, reserved)]
+        holding = held.get((product_id, warehouse_id, bucket), 0)
+        if reserved != holding:
+            problems.append(f"{where}reserved_stock={reserved} but active reservations hold {holding}")
+        carried = travelling.get((product_id, warehouse_id), 0) if bucket == 0 else 0
+        if in_transit != carried:
+            problems.append(f"{where}in_transit={in_transit} but open transfers carry {carried}")
         on_hand += available + reserved + in_transit
-    for warehouse_id in by_warehouse:
-        problems.append(f"warehouse {warehouse_id}: log entries of a level that does not exist")
+    for (warehouse_id, bucket), gone in by_row.items():
+        if bucket == 0:
+            problems.append(f"warehouse {warehouse_id}: log entries of a level that does not exist")
+        else:
+            # A dropped bucket row: its chain must end empty.
+            problems += [f"warehouse {warehouse_id} bucket {bucket} (dropped): " + p for p in _replay_row(gone, 0, 0)]
     brought_in = sum(_units_in(entry) for entry in entries)
     if on_hand != brought_in:
         problems.append(
@@ -165,16 +174,16 @@ def _replay_product(levels: list[tuple], entries: list[tuple], held: dict, trave
 
 
 def _units_in(entry: tuple) -> int:
-    operation, quantity = entry[3], entry[4]
+    operation, quantity = entry[4], entry[5]
     if operation in _INFLOWS:
         return quantity
     return -quantity if operation == InventoryLog.Operation.DEDUCT else 0
 
 
-def _replay_level(entries: list[tuple], available_now: int, reserved_now: int) -> list[str]:
+def _replay_row(entries: list[tuple], available_now: int, reserved_now: int) -> list[str]:
     problems = []
     available, reserved = 0, 0
-    for _, _, entry_id, _, _, available_before, available_after, reserved_before, reserved_after in entries:
+    for _, _, _, entry_id, _, _, available_before, available_after, reserved_before, reserved_after in entries:
         if (available_before, reserved_before) != (available, reserved):
             problems.append(
                 f"entry {entry_id} starts at available={available_before} reserved={reserved_before}, "
@@ -183,7 +192,7 @@ def _replay_level(entries: list[tuple], available_now: int, reserved_now: int) -
         available, reserved = available_after, reserved_after
     if (available, reserved) != (available_now, reserved_now):
         problems.append(
-            f"the log ends at available={available} reserved={reserved}, the level holds "
+            f"the log ends at available={available} reserved={reserved}, the row holds "
             f"available={available_now} reserved={reserved_now}"
         )
     return problems

@@ -15,6 +15,7 @@ from inventory.services.api_clients import (
     revoke_api_client,
     rotate_token,
 )
+from inventory.services.hot import make_hot, rebalance_hot_levels
 from inventory.services.preferences import remember_language
 from inventory.services.reservations import (
     ReservationLine,
@@ -62,7 +63,9 @@ __all__ = [
     "expire_overdue_reservations",
     "get_transfer",
     "issue_token",
+    "make_hot",
     "reactivate_api_client",
+    "rebalance_hot_levels",
     "receive_transfer",
     "release_reservations",
     "remember_language",

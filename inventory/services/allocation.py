@@ -1,28 +1,32 @@
-"""Which stock levels a line may take, in which order: the one seam every store asks.
+"""Which stock rows a line may take, in which order: the one seam every store asks.
 
-- `stock_rows`: the levels of some products in a pool's warehouses that accept
-  orders, in lock order. The ORM store evaluates the queryset, the PostgreSQL
-  store compiles the same queryset into its statements (`store/postgresql.py`),
-  so both choose alike.
+- `stock_rows`: the rows (every level's own, every hot level's buckets) of some
+  products in a pool's warehouses that accept orders, in lock order. The ORM store
+  evaluates the queryset, the PostgreSQL store compiles the same queryset into its
+  statements (`store/postgresql.py`), so both choose alike.
 - `plan`: given the candidates as they are under their locks, each line goes to
-  the first warehouse of the pool's order that can hold all of it, else is split
-  over the warehouses in that order (unless the order says `split: false`), else
-  is short.
+  the first warehouse of the pool's order whose level (its rows summed) can hold
+  all of it, else is split over the warehouses in that order (unless the order
+  says `split: false`), else is short.
+- `row_for`: which row of a level takes a part, and what is gathered into it from
+  the level's other rows when no row holds it whole (a hot level).
 
-The lock order is global: levels are locked by id, so any two orders (or an order
-and a transfer) that share levels lock them in the same order and never deadlock,
-whatever the warehouses and strategies.
+The lock order is global: rows are locked by id, so any two orders (or an order
+and a transfer) that share rows lock them in the same order and never deadlock,
+whatever the warehouses and strategies. A reserve may also *try* a hot level's
+bucket with SKIP LOCKED after its waits (`store/sql/reserve.sql`): a try never
+waits, so it adds no edge to a cycle.
 """
 
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Expression, QuerySet
 
 from inventory import limits
-from inventory.models import PoolStrategy, StockLevel
+from inventory.models import PoolStrategy, StockRow
 from inventory.selectors.warehouses import pool_warehouses
 
 LOCK_ORDER = ("id",)
@@ -61,11 +65,12 @@ EVERYWHERE = Routing()
 
 @dataclass(frozen=True)
 class Candidate:
-    """One level a line may take from, as it stands under its lock."""
+    """One row a line may take from, as it stands under its lock (or a level: its rows summed)."""
 
-    level_id: int
+    row_id: int
     product_id: int
     warehouse_id: int
+    bucket: int
     available: int
     warehouse_code: str
     priority: int
@@ -83,22 +88,23 @@ class Part:
     quantity: int
 
 
-def stock_rows(product_ids: "list[int] | Expression", pool_code: "str | Expression") -> QuerySet[StockLevel]:
-    """The levels lines of these products may take in the pool (a list or an SQL term each), in lock order.
+def stock_rows(product_ids: "list[int] | Expression", pool_code: "str | Expression") -> QuerySet[StockRow]:
+    """The rows lines of these products may take in the pool (a list or an SQL term each), in lock order.
 
-    The warehouses are a subquery, not a join, so that locking the levels locks nothing else.
+    The warehouses are a subquery, not a join, so that locking the rows locks nothing else.
     """
-    return StockLevel.objects.filter(
+    return StockRow.objects.filter(
         product_id__in=product_ids, warehouse_id__in=pool_warehouses(pool_code).values("id")
     ).order_by(*LOCK_ORDER)
 
 
-def candidates(levels: QuerySet[StockLevel]) -> list[Candidate]:
-    """The levels of `levels` with what the strategies sort by, in the queryset's order."""
-    rows = levels.values_list(
+def candidates(rows: QuerySet[StockRow]) -> list[Candidate]:
+    """The rows of `rows` with what the strategies sort by, in the queryset's order."""
+    found = rows.values_list(
         "id",
         "product_id",
         "warehouse_id",
+        "bucket",
         "available_stock",
         "warehouse__code",
         "warehouse__priority",
@@ -106,7 +112,17 @@ def candidates(levels: QuerySet[StockLevel]) -> list[Candidate]:
         "warehouse__latitude",
         "warehouse__longitude",
     )
-    return [Candidate(*row) for row in rows]
+    return [Candidate(*row) for row in found]
+
+
+def levels(rows: Iterable[Candidate]) -> list[Candidate]:
+    """The levels of these rows, each its rows summed (as its row 0, or its first row found)."""
+    summed: dict[tuple[int, int], Candidate] = {}
+    for row in rows:
+        key = (row.product_id, row.warehouse_id)
+        level = summed.get(key)
+        summed[key] = row if level is None else replace(level, available=level.available + row.available)
+    return list(summed.values())
 
 
 def ordered(found: Iterable[Candidate], strategy: str, destination: Destination = NOWHERE) -> list[Candidate]:
@@ -149,9 +165,10 @@ def plan(
     destination: Destination = NOWHERE,
     split: bool = True,
 ) -> Plan:
-    """Where each (product_id, quantity) line is taken from, or which lines are short."""
+    """Where each (product_id, quantity) line is taken from (which levels of the rows `found`),
+    or which lines are short."""
     by_product: dict[int, list[Candidate]] = defaultdict(list)
-    for candidate in found:
+    for candidate in levels(found):
         by_product[candidate.product_id].append(candidate)
     parts: dict[int, list[Part]] = {}
     short: dict[int, int] = {}
@@ -179,3 +196,73 @@ def _spread(product_id: int, quantity: int, options: list[Candidate]) -> Iterabl
         if taken:
             yield Part(product_id, candidate.warehouse_id, taken)
             left -= taken
+
+
+@dataclass(frozen=True)
+class Taking:
+    """The row of a level that takes a part, and the units first moved into it from the
+    level's other rows (bucket, units) when none of them holds the part whole."""
+
+    part: Part
+    bucket: int
+    gathered: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def row(self) -> tuple[int, int, int]:
+        return self.part.product_id, self.part.warehouse_id, self.bucket
+
+
+def row_for(part: Part, found: Iterable[Candidate]) -> Taking:
+    """Which row of the part's level takes it: the one with most available stock (ties: the
+    lower bucket), topped up from the others when it alone is short."""
+    rows = [
+        (c.bucket, c.available) for c in found if (c.product_id, c.warehouse_id) == (part.product_id, part.warehouse_id)
+    ]
+    taker, _ = min(rows, key=lambda row: (-row[1], row[0]))
+    gathered = gather(taker, part.quantity, rows)
+    if gathered is None:
+        raise ValueError(f"The level of {part} holds too little for it.")
+    return Taking(part, taker, gathered)
+
+
+def gather(bucket: int, need: int, rows: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...] | None:
+    """The units to move into row `bucket` of a level from its other rows, fullest first (ties:
+    the lower bucket), so that it holds `need`: (bucket, units) each. () when it holds them
+    already; None when the whole level holds too little."""
+    available = dict(rows)
+    missing = need - available[bucket]
+    moves = []
+    for other, units in sorted(available.items(), key=lambda row: (-row[1], row[0])):
+        if missing <= 0:
+            break
+        if other == bucket or units == 0:
+            continue
+        moved = min(missing, units)
+        moves.append((other, moved))
+        missing -= moved
+    return tuple(moves) if missing <= 0 else None
+
+
+def spread(rows: Iterable[tuple[int, int]], buckets: int) -> dict[int, int]:
+    """How to even a level's available stock over its rows 0..buckets-1: the change of each
+    (bucket, available) row that changes. Each row gets an equal share, the lower buckets one
+    unit more of what does not divide; a row past `buckets` (lingering while it holds
+    reserved stock) gives all of its share."""
+    available = dict(rows)
+    if not set(range(buckets)) <= set(available):
+        raise ValueError(f"A hot level of {buckets} rows lacks some: it has {sorted(available)}.")
+    share, extra = divmod(sum(available.values()), buckets)
+    wanted = {bucket: share + (1 if bucket < extra else 0) for bucket in range(buckets)}
+    return {
+        bucket: wanted.get(bucket, 0) - units for bucket, units in available.items() if wanted.get(bucket, 0) != units
+    }
+
+
+def uneven(rows: Iterable[tuple[int, int]], buckets: int) -> bool:
+    """Whether a hot level's rows have drifted apart enough to even them: a row past `buckets`
+    holds stock, or a row holds less than half its share while the level has a unit per row."""
+    available = dict(rows)
+    if any(units for bucket, units in available.items() if bucket >= buckets):
+        return True
+    total = sum(available.values())
+    return total >= buckets and any(2 * available.get(bucket, 0) * buckets < total for bucket in range(buckets))

@@ -37,6 +37,8 @@ STAFF_CLIENT_PERMISSIONS = (
     "inventory.view_transfer",
     "inventory.add_transfer",
     "inventory.receive_transfer",
+    # Hot levels (issue 15).
+    "inventory.make_hot_inventory",
 )
 SERVICE_USER_PREFIX = "api-client."
 _NAME_RE = re.compile(limits.CLIENT_NAME_PATTERN)

@@ -31,7 +31,7 @@ from inventory.exceptions import (
 )
 from inventory.models import InventoryLog, Reservation, StockLevel
 from inventory.models.ledger import SYSTEM_ACTOR
-from inventory.services import allocation, store
+from inventory.services import allocation, sold_out, store
 from inventory.services._validation import (
     require_int,
     require_location_code,
@@ -99,19 +99,40 @@ def reserve_stock(
         ttl_seconds = settings.INVENTORY_RESERVATION_TTL
     ttl = timedelta(seconds=require_int("ttl_seconds", ttl_seconds, minimum=1, maximum=limits.MAX_TTL_SECONDS))
     require_location_code("pool", routing.pool)
+    _refuse_if_sold_out(order_id, lines, routing)
     try:
-        result = _reserve(order_id, lines, actor, ttl, client_id, routing)
-    except _OverdueHoldsInTheWay as blocked:
-        expire_overdue_reservations(product_ids=blocked.product_ids)
         try:
             result = _reserve(order_id, lines, actor, ttl, client_id, routing)
-        except _OverdueHoldsInTheWay as still_blocked:
-            raise still_blocked.shortage from None
+        except _OverdueHoldsInTheWay as blocked:
+            expire_overdue_reservations(product_ids=blocked.product_ids)
+            try:
+                result = _reserve(order_id, lines, actor, ttl, client_id, routing)
+            except _OverdueHoldsInTheWay as still_blocked:
+                raise still_blocked.shortage from None
+    except InsufficientStock as refused:
+        # Sold out, as far as this order saw: the gate learns it (after the commit, if any).
+        sold_out.observe(line.product_id for line in refused.short_lines if line.available == 0)
+        raise
     by_product: dict[int, list[Reservation]] = defaultdict(list)
     for reservation in result.reservations:
         by_product[reservation.product_id].append(reservation)
     in_request_order = [reservation for line in requested for reservation in by_product[line.product_id]]
     return ReserveResult(order_id, in_request_order, result.created)
+
+
+def _refuse_if_sold_out(order_id: str, lines: Sequence[ReservationLine], routing: Routing) -> None:
+    """InsufficientStock at once, from Redis, when every line's product is flagged sold out
+    everywhere (`sold_out.py`): the answer the database would give, with nothing available.
+
+    Only in the pool of every warehouse (another pool's existence is the database's to
+    say), and only for an order that holds nothing yet: a repeat of one that took the last
+    units is answered by the database as a repeat, which costs this one indexed read.
+    """
+    if routing.pool != limits.EVERY_WAREHOUSE_POOL or not sold_out.refuses([line.product_id for line in lines]):
+        return
+    if Reservation.objects.filter(order_id=order_id).exists():
+        return
+    raise InsufficientStock([ShortLine(line.product_id, line.quantity, 0) for line in lines])
 
 
 def _validated_lines(order_id: str, lines: Sequence[ReservationLine]) -> list[ReservationLine]:
@@ -239,12 +260,14 @@ def release_reservations(
         store.RELEASE, order_id=order_id, product_id=product_id, client_id=client_id, actor=actor
     )
     if released is not None:
+        sold_out.observe(reservation.product_id for reservation in released)
         return released
     with transaction.atomic():
         reservations, now = _locked_order(writer, order_id, product_id, client_id, refused=Status.CONFIRMED)
         active = [reservation for reservation in reservations if reservation.status == Status.ACTIVE]
         if active:
             writer.end_holds(active, store.RELEASE, now=now, actor=actor)
+            sold_out.observe(reservation.product_id for reservation in active)
     return reservations
 
 
@@ -270,6 +293,7 @@ def deduct_reservations(
         overdue = [r for r in reservations if r.status == Status.ACTIVE and r.expires_at <= now]
         if overdue:
             writer.end_holds(overdue, store.EXPIRY, now=now, actor=SYSTEM_ACTOR)
+            sold_out.observe(r.product_id for r in overdue)
         try:
             # A savepoint only when there is an expiry to keep should the rest fail.
             with transaction.atomic(savepoint=bool(overdue)):
@@ -314,14 +338,18 @@ def _confirm(
     held = [r for r in reservations if r.status == Status.ACTIVE]
     lapsed = [r for r in reservations if r.status == Status.EXPIRED]
     # A held line leaves reserved stock; a lapsed one (paid late) is taken from available
-    # stock of its level again if it is there. An order has each level once.
-    level_of = store.level_of
-    deltas = {level_of(r): (0, -r.quantity) for r in held} | {level_of(r): (-r.quantity, 0) for r in lapsed}
+    # stock of its row again if it is there. An order has each level (so each row) once.
+    row_of = store.row_of
+    deltas = {row_of(r): (0, -r.quantity) for r in held} | {row_of(r): (-r.quantity, 0) for r in lapsed}
+    if lapsed:
+        # A lapsed hold's row of a hot level gathers the units from the level's other rows;
+        # every row the order moves is locked there, in lock order.
+        writer.top_up({row: -available for row, (available, _) in deltas.items()}, actor=actor)
     after = writer.move_many(deltas)
     for reservation in held:
-        if level_of(reservation) not in after:
+        if row_of(reservation) not in after:
             raise RuntimeError(f"Reserved stock of product {reservation.product_id} is below its holds.")
-    short = [r for r in lapsed if level_of(r) not in after]
+    short = [r for r in lapsed if row_of(r) not in after]
     if short:
         raise ReservationExpired(order_id, _short_late_payments(short))
     if held:
@@ -332,7 +360,7 @@ def _confirm(
         store.hold_movement(r, Operation.DEDUCT, available_delta=-r.quantity, reason="late payment") for r in lapsed
     ]
     if movements:
-        writer.write_entries(sorted(movements, key=lambda m: m.level), actor=actor, after=after)
+        writer.write_entries(sorted(movements, key=lambda m: m.row), actor=actor, after=after)
 
 
 def _short_late_payments(short: list[Reservation]) -> list[ShortLine]:
@@ -348,7 +376,7 @@ def _short_late_payments(short: list[Reservation]) -> list[ShortLine]:
     found: dict[int, int] = defaultdict(int)
     for r in short:
         requested[r.product_id] += r.quantity
-        found[r.product_id] += available.get(store.level_of(r), 0)
+        found[r.product_id] += available.get((r.product_id, r.warehouse_id), 0)
     return [ShortLine(product_id, requested[product_id], found[product_id]) for product_id in sorted(requested)]
 
 
@@ -370,7 +398,8 @@ def expire_overdue_reservations(
     expired = 0
     while True:
         with transaction.atomic():
-            count = writer.expire_batch(product_ids=product_ids, batch_size=batch_size)
+            count, expired_products = writer.expire_batch(product_ids=product_ids, batch_size=batch_size)
+            sold_out.observe(expired_products)
         expired += count
         if on_batch is not None:
             on_batch(count)

@@ -1,5 +1,11 @@
 """Back-office changes of stock: create, restock, adjust, threshold, each of one level
-(a product in a warehouse; the `default` warehouse unless the caller names another)."""
+(a product in a warehouse; the `default` warehouse unless the caller names another).
+
+Each changes the level's own row (row 0). On a hot level (`hot.py`) a change that
+lowers available stock first gathers the units into row 0 from the level's other
+rows, and one that adds stock spreads it over the rows again afterwards, all in the
+same transaction with their `rebalance` entries.
+"""
 
 from django.db import IntegrityError, transaction
 
@@ -13,8 +19,8 @@ from inventory.exceptions import (
     VersionConflict,
     WarehouseNotFound,
 )
-from inventory.models import Inventory, InventoryLog, StockLevel, Warehouse
-from inventory.services import store
+from inventory.models import Inventory, InventoryLog, StockLevel, StockRow, Warehouse
+from inventory.services import sold_out, store
 from inventory.services._validation import (
     require_figure,
     require_int,
@@ -24,7 +30,7 @@ from inventory.services._validation import (
     require_quantity,
     require_sku,
 )
-from inventory.services.store import LevelKey, Movement
+from inventory.services.store import LevelKey, Movement, RowKey
 
 
 def create_inventory(
@@ -127,11 +133,14 @@ def adjust_stock(
     writer = store.current()
     with transaction.atomic():
         ensure_level(writer, level, actor=actor)
-        if counted is not None:
-            delta = counted - _locked_level(writer, level, expected_version).available_stock
-        if not writer.update_level(level, available_delta=delta, expected_version=expected_version):
-            row = _current_level(level, expected_version)
-            raise StockWouldGoNegative(product_id, row.available_stock, delta)
+        if counted is not None or expected_version is not None:
+            current = _locked_level(writer, level, expected_version)
+            if counted is not None:
+                delta = counted - current.available_stock
+        if delta < 0:
+            writer.top_up({own_row(level): -delta}, actor=actor)
+        if not writer.update_row(own_row(level), available_delta=delta):
+            raise StockWouldGoNegative(product_id, _current_level(level).available_stock, delta)
         movement = Movement(
             product_id=product_id,
             warehouse_id=level[1],
@@ -142,6 +151,8 @@ def adjust_stock(
             reference=reference,
         )
         writer.record([movement], actor=actor)
+        writer.even_out([level], actor=actor)
+        sold_out.observe([product_id])
     return _record(product_id)
 
 
@@ -185,19 +196,32 @@ def warehouse_id_of(code: str) -> int:
     return found
 
 
-def _change_level(level: LevelKey, movement: Movement, *, actor: str, **update) -> Inventory:
-    """One guarded update of a level and its ledger entry; the product's record as it now is.
+def _change_level(
+    level: LevelKey, movement: Movement, *, actor: str, expected_version: int | None = None, **update
+) -> Inventory:
+    """One guarded update of a level's own row and its ledger entry (stock added is spread
+    over a hot level's rows); the product's record as it now is.
 
-    When the update changed nothing, the level explains why (no product, a stale version).
+    `expected_version` (the level's) makes it fail rather than overwrite a change the
+    person did not see.
     """
     writer = store.current()
     with transaction.atomic():
         ensure_level(writer, level, actor=actor)
-        if not writer.update_level(level, **update):
-            _current_level(level, update.get("expected_version"))
+        if expected_version is not None:
+            _locked_level(writer, level, expected_version)
+        if not writer.update_row(own_row(level), **update):
             raise RuntimeError(f"The guarded update of level {level} changed no row.")
         writer.record([movement], actor=actor)
+        if movement.available_delta > 0:
+            writer.even_out([level], actor=actor)
+            sold_out.observe([level[0]])
     return _record(level[0])
+
+
+def own_row(level: LevelKey) -> RowKey:
+    """A level's own row: bucket 0."""
+    return (*level, 0)
 
 
 def ensure_level(writer: store.OrmStore, level: LevelKey, *, actor: str) -> None:
@@ -206,17 +230,21 @@ def ensure_level(writer: store.OrmStore, level: LevelKey, *, actor: str) -> None
     ProductNotFound when there is no such product. Two callers opening one level at
     once: the loser's savepoint rolls back, and it finds the winner's level.
     """
-    product_id, warehouse_id = level
-    if StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).exists():
+    if _own_row_exists(level):
         return
-    if not Inventory.products.filter(product_id=product_id).exists():
-        raise ProductNotFound(product_id)
+    if not Inventory.products.filter(product_id=level[0]).exists():
+        raise ProductNotFound(level[0])
     try:
         with transaction.atomic():
             _create_level(writer, level, actor=actor)
     except IntegrityError:
-        if not StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).exists():
+        if not _own_row_exists(level):
             raise
+
+
+def _own_row_exists(level: LevelKey) -> bool:
+    product_id, warehouse_id = level
+    return StockRow.objects.filter(product_id=product_id, warehouse_id=warehouse_id, bucket=0).exists()
 
 
 def _create_level(
@@ -251,20 +279,15 @@ def _record(product_id: int) -> Inventory:
 
 
 def _locked_level(writer: store.OrmStore, level: LevelKey, expected_version: int | None) -> StockLevel:
-    row = writer.locked_level(level)
-    if row is None:
+    """The level with its rows locked; VersionConflict when its version is not the one expected."""
+    found = writer.locked_level(level)
+    if found is None:
         raise ProductNotFound(level[0])
-    if expected_version is not None and row.version != expected_version:
-        raise VersionConflict(row.version)
-    return row
+    if expected_version is not None and found.version != expected_version:
+        raise VersionConflict(found.version)
+    return found
 
 
-def _current_level(level: LevelKey, expected_version: int | None) -> StockLevel:
-    """Read the level after a guarded update changed nothing, raising what explains it."""
+def _current_level(level: LevelKey) -> StockLevel:
     product_id, warehouse_id = level
-    row = StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).first()
-    if row is None:
-        raise ProductNotFound(product_id)
-    if expected_version is not None and row.version != expected_version:
-        raise VersionConflict(row.version)
-    return row
+    return StockLevel.objects.get(product_id=product_id, warehouse_id=warehouse_id)

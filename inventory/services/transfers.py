@@ -27,9 +27,9 @@ from inventory.exceptions import (
 )
 from inventory.models import InventoryLog, StockLevel, Transfer, TransferLine
 from inventory.selectors.transfers import transfer_reference
-from inventory.services import store
+from inventory.services import sold_out, store
 from inventory.services._validation import require_int, require_product_id, require_quantity
-from inventory.services.stock import ensure_level, warehouse_id_of
+from inventory.services.stock import ensure_level, own_row, warehouse_id_of
 from inventory.services.store import LevelKey, Movement
 
 Operation = InventoryLog.Operation
@@ -58,7 +58,9 @@ def create_transfer(
         writer.lock_levels(
             [(line.product_id, source_id) for line in lines] + [(line.product_id, destination_id) for line in lines]
         )
-        taken = {(line.product_id, source_id): (-line.quantity, 0) for line in lines}
+        # A hot source level's units are gathered into its own row first.
+        writer.top_up({(line.product_id, source_id, 0): line.quantity for line in lines}, actor=actor)
+        taken = {(line.product_id, source_id, 0): (-line.quantity, 0) for line in lines}
         after = writer.move_many(taken)
         if len(after) != len(lines):
             raise _shortage(lines, source_id, after)
@@ -75,6 +77,7 @@ def create_transfer(
             for line in sorted(lines, key=lambda line: line.product_id)
         ]
         writer.write_entries(movements, actor=actor, after=after)
+        sold_out.observe(line.product_id for line in lines)
     return get_transfer(shipment.pk)
 
 
@@ -109,6 +112,8 @@ def receive_transfer(*, transfer_id: int, actor: str, lines: Sequence[TransferLi
             ],
             actor=actor,
         )
+        writer.even_out([(product_id, destination) for product_id in wanted], actor=actor)
+        sold_out.observe(wanted)
     return get_transfer(transfer_id)
 
 
@@ -131,6 +136,8 @@ def cancel_transfer(*, transfer_id: int, actor: str) -> Transfer:
             ],
             actor=actor,
         )
+        writer.even_out([(product_id, shipment.source_id) for product_id in back], actor=actor)
+        sold_out.observe(back)
     return get_transfer(transfer_id)
 
 
@@ -181,8 +188,8 @@ def _require_receivable(wanted: dict[int, int], carried: dict[int, TransferLine]
 
 
 def _move(writer: store.OrmStore, level: LevelKey, **deltas: int) -> None:
-    """One guarded update of a locked level that cannot fail (its units are the transfer's)."""
-    if not writer.update_level(level, **deltas):
+    """One guarded update of a locked level's own row that cannot fail (its units are the transfer's)."""
+    if not writer.update_row(own_row(level), **deltas):
         raise RuntimeError(f"The transfer's units of level {level} are not where they should be.")
 
 
@@ -196,7 +203,7 @@ def _shortage(lines: Sequence[TransferLineInput], source_id: int, taken: dict) -
         [
             ShortLine(line.product_id, line.quantity, available.get(line.product_id, 0))
             for line in lines
-            if (line.product_id, source_id) not in taken
+            if (line.product_id, source_id, 0) not in taken
         ]
     )
 

@@ -63,6 +63,7 @@ def test_levels_list_each_warehouse_and_the_record_sums_them(staff, product, net
         "version",
         "created_at",
         "updated_at",
+        "buckets",
     }
     record = staff.get(f"{API}/inventory/product/42").json()
     assert record["available_stock"] == 10

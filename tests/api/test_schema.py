@@ -48,6 +48,7 @@ CONTRACT_OPERATIONS = {
     ("get", "/api/v1/transfers/{id}"),
     ("post", "/api/v1/transfers/{id}/receive"),
     ("post", "/api/v1/transfers/{id}/cancel"),
+    ("put", "/api/v1/inventory/{product_id}/hot"),
 }
 INTERNAL_PATHS = ("/reserve", "/release", "/deduct", "/cleanup-expired", "/reservations")
 

@@ -254,6 +254,7 @@ def test_logs_newest_first_with_filters(staff, internal, product):
         "id": entries[0]["id"],
         "product_id": 42,
         "warehouse": "default",
+        "bucket": 0,
         "operation": "reserve",
         "quantity": 2,
         "available_before": 15,

@@ -107,9 +107,12 @@ def test_quiet_on_a_terminal_draws_no_bar(overdue_holds):
     assert "stock_change" not in shown
 
 
-def test_without_a_terminal_every_change_is_logged_and_no_bar_drawn(overdue_holds):
+def test_without_a_terminal_each_batch_is_logged_and_no_bar_drawn(overdue_holds):
     result = run_with_pipes("cleanup_reservations")
 
     assert result.returncode == 0, result.stderr
-    assert result.stderr.count('"stock_change"') == OVERDUE
+    # INVENTORY_BATCH_LOG_LINES=summary (the default): one line for the batch, none per entry.
+    assert result.stderr.count('"stock_batch"') == 1
+    assert f'"entries": {OVERDUE}' in result.stderr
+    assert '"stock_change"' not in result.stderr
     assert "100%" not in result.stderr

@@ -13,9 +13,10 @@ HANGZHOU = (30.27, 120.16)
 def candidate(code: str, available: int, *, priority: int = 0, at=None, region: str = "", product_id: int = 1):
     latitude, longitude = at or (None, None)
     return Candidate(
-        level_id=hash(code) % 1000,
+        row_id=hash(code) % 1000,
         product_id=product_id,
         warehouse_id=abs(hash(code)) % 1000,
+        bucket=0,
         available=available,
         warehouse_code=code,
         priority=priority,

@@ -21,12 +21,21 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.
 THREADS = 32
 
 
-@pytest.fixture(params=["one-warehouse", "three-warehouses"])
+@pytest.fixture(params=["one-warehouse", "three-warehouses", "hot-level"])
 def make_item(request, make_item, warehouse, actor):
-    """Every test here twice: the item's stock in `default` alone, and spread over three
-    warehouses of the pool `all` (a third each, `default` first), so that lines split."""
+    """Every test here three times: the item's stock in `default` alone; spread over three
+    warehouses of the pool `all` (a third each, `default` first), so that lines split; and
+    in `default` as a hot level of 8 rows, so that reserves try buckets and gather."""
     if request.param == "one-warehouse":
         return make_item
+    if request.param == "hot-level":
+
+        def make_hot(**kwargs):
+            item = make_item(**kwargs)
+            services.make_hot(product_id=item.product_id, buckets=8, actor=actor)
+            return item
+
+        return make_hot
     others = [warehouse(f"spread-{n}", priority=n) for n in (1, 2)]
 
     def make(available_stock: int = 10, **kwargs):

@@ -1,7 +1,8 @@
 """Hypothesis drives random sequences of every stock operation through the services
 and checks the contract's invariants after each step: orders over pools of several
 warehouses (every strategy, split or not), stock per warehouse, transfers out, received
-in parts and cancelled, warehouses taken out of allocation and back."""
+in parts and cancelled, warehouses taken out of allocation and back, and levels made hot
+(spread over several rows), resized, turned off and rebalanced while holds stand on their rows."""
 
 import contextlib
 import itertools
@@ -15,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from inventory import limits, services
 from inventory.exceptions import InventoryError
-from inventory.models import Inventory, InventoryLog, Pool, Reservation, Warehouse
+from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockRow, Warehouse
 from inventory.selectors import ledger_discrepancies
 from inventory.services.allocation import Destination
 from tests.inventory.helpers import assert_invariants
@@ -157,6 +158,16 @@ class StockMachine(RuleBasedStateMachine):
         # A warehouse out of allocation (and back) while its holds stay where they are.
         services.update_warehouse(self.warehouses[warehouse], actor="machine", accepts_orders=accepts)
 
+    @rule(product=st.integers(0, 2), warehouse=st.integers(0, 2), buckets=st.sampled_from([1, 1, 2, 3, 5]))
+    def make_hot(self, product, warehouse, buckets):
+        self.attempt(
+            services.make_hot, product_id=self.product(product), buckets=buckets, warehouse=self.warehouses[warehouse]
+        )
+
+    @rule()
+    def rebalance(self):
+        services.rebalance_hot_levels(actor="machine")
+
     @rule(order=st.integers(0, len(ORDERS) - 1))
     def time_passes_for(self, order):
         # Test-only clock travel: the order's holds are now past their expiry.
@@ -188,6 +199,16 @@ class StockMachine(RuleBasedStateMachine):
                 or 0
             )
             assert row.available_stock + row.reserved_stock + row.in_transit + sold == brought_in
+
+    @invariant()
+    def every_row_holds_its_own_holds(self):
+        """Per row, not only summed: a hold's units are in the reserved stock of the row it names."""
+        for row in StockRow.objects.filter(product_id__in=self.products):
+            held = Reservation.objects.filter(
+                product_id=row.product_id, warehouse_id=row.warehouse_id, bucket=row.bucket, status="active"
+            ).aggregate(total=Sum("quantity"))["total"]
+            assert row.reserved_stock == (held or 0), (row.product_id, row.warehouse_id, row.bucket)
+            assert row.available_stock >= 0
 
     @invariant()
     def an_order_has_one_owner(self):

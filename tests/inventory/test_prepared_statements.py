@@ -5,9 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
 
-from inventory import services
+from inventory import db, services
 from inventory.services.store import postgresql
 from tests.inventory.test_services_reserve import reserve
 
@@ -114,17 +113,23 @@ def test_the_generic_plans_use_the_partial_indexes_of_active_holds(make_item):
     assert scans_of(plan, "overdue") <= ACTIVE_HOLD_INDEXES
 
 
-def test_the_hot_statements_stay_within_psycopgs_query_cache():
-    """psycopg converts a query's placeholders once per text only up to this length; a longer
-    reserve was converted anew on every request (0.14 ms of CPU)."""
-    statements = [
-        postgresql._reserve_sql(lock_first=lock_first, owned=owned)
-        for lock_first in (False, True)
-        for owned in (False, True)
-    ]
-    statements += [
-        postgresql._settle_sql(one_product=one, owned=owned) for one in (False, True) for owned in (False, True)
-    ]
-    statements += [postgresql._expire_sql(filtered=filtered) for filtered in (False, True)]
-    statements.append(postgresql._move_many_sql())
-    assert max(len(sql) for sql in statements) <= MAX_CACHED_STATEMENT_LENGTH
+def test_placeholders_are_turned_into_native_ones_once_per_statement():
+    """psycopg converts `%(name)s` anew on every call for a statement over 4,096 characters (its
+    cache's limit; the bucketed reserve is longer): the native form is made once here."""
+    sql = "SELECT %(a)s, %(b)s, %(a)s, 5 %% 2"
+    native = db.native_form(sql)
+    assert native.sql == "SELECT $1, $2, $1, 5 % 2"
+    assert native.names == ("a", "b")
+    assert db.native_form(sql) is native
+    with pytest.raises(ValueError, match="lone %"):
+        db.native_form("SELECT 5 % 2")
+
+
+def test_the_reserve_is_prepared_in_its_native_form(make_item):
+    item = make_item(available_stock=5)
+    reserve("NATIVE-1", (item.product_id, 1))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{RESERVE}%"])
+        (statement,) = cursor.fetchone()
+    assert "unnest($" in statement
+    assert "%(" not in statement

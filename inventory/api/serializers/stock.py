@@ -309,3 +309,12 @@ class ThresholdInputSerializer(serializers.Serializer):
     low_stock_threshold = StrictIntegerField(min_value=0, max_value=limits.MAX_QUANTITY)
     expected_version = version_field()
     warehouse = warehouse_field()
+
+
+class HotInputSerializer(serializers.Serializer):
+    buckets = StrictIntegerField(
+        min_value=1,
+        max_value=limits.MAX_BUCKETS,
+        help_text="How many rows the level's available stock is spread over; 1 turns it off.",
+    )
+    warehouse = warehouse_field()

@@ -28,6 +28,7 @@ from inventory.api.serializers.stock import (
     AdjustInputSerializer,
     AdjustToCountSerializer,
     CreateInventoryInputSerializer,
+    HotInputSerializer,
     InventoryLogSerializer,
     InventorySerializer,
     RestockInputSerializer,
@@ -49,6 +50,7 @@ STAFF_PERMISSIONS = {
     "restock": "inventory.restock_inventory",
     "adjust": "inventory.adjust_inventory",
     "threshold": "inventory.change_threshold_inventory",
+    "hot": "inventory.make_hot_inventory",
     "logs": "inventory.view_inventorylog",
     "levels": "inventory.view_inventory",
 }
@@ -97,6 +99,7 @@ class InventoryViewSet(ApiViewSet):
             "restock": RestockInputSerializer,
             "adjust": AdjustInputSerializer,
             "threshold": ThresholdInputSerializer,
+            "hot": HotInputSerializer,
             "logs": InventoryLogSerializer,
         }.get(self.action, InventorySerializer)
 
@@ -123,7 +126,10 @@ class InventoryViewSet(ApiViewSet):
 
     @extend_schema(
         summary="One product's stock levels, one per warehouse",
-        description="Each level shows the record's fields for one warehouse, with `warehouse` and `in_transit`.",
+        description=(
+            "Each level shows the record's fields for one warehouse, with `warehouse`, `in_transit` and "
+            "`buckets` (the rows its stock is spread over, `PUT /inventory/{product_id}/hot`)."
+        ),
         parameters=[product_id_path_parameter()],
         responses={200: StockLevelSerializer(many=True), **errors(*LIST, s404=PRODUCT_NOT_FOUND)},
     )
@@ -216,6 +222,28 @@ class InventoryViewSet(ApiViewSet):
         data = self.validated(ThresholdInputSerializer)
         item = services.set_low_stock_threshold(product_id=product_id, **data, actor=actor_of(request))
         return Response(InventorySerializer(item).data)
+
+    @extend_schema(
+        summary="Spread a level's stock over N rows for a flash sale (1 turns it off)",
+        description=(
+            "Nothing else changes for callers: the figures are sums, and a reserve fails only when the "
+            "level's whole available stock is short. Moving units between the rows writes `rebalance` "
+            "entries, one per row whose figures change; every entry carries its row's `bucket`."
+        ),
+        request=HotInputSerializer,
+        parameters=[product_id_path_parameter(), IDEMPOTENCY_KEY_HEADER],
+        responses={200: StockLevelSerializer, **errors(*PROTECTED, *WITH_BODY, 422, s404=PRODUCT_OR_WAREHOUSE)},
+    )
+    @action(detail=True, methods=["put"])
+    def hot(self, request, product_id=None):
+        product_id = self.path_product_id(product_id)
+        data = self.validated(HotInputSerializer)
+
+        def change() -> Answer:
+            level = services.make_hot(product_id=product_id, **data, actor=actor_of(request))
+            return Answer(status.HTTP_200_OK, StockLevelSerializer(level).data)
+
+        return self.idempotent(change)
 
     @extend_schema(
         summary="A product's log entries, newest first",

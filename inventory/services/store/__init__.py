@@ -6,7 +6,7 @@
   of expiries, many rows at once) as single statements kept in `sql/`, everything
   else inherited from the ORM store.
 
-Both write a row's counters through `counters.py` and choose levels through
+Both write a row's counters through `counters.py` and choose rows through
 `inventory.services.allocation`, and both run through one contract suite (the
 service tests, the Hypothesis state machine and the concurrency tests, with the
 `store` fixture of tests/conftest.py). Only `inventory.services` imports this package
@@ -15,9 +15,9 @@ service tests, the Hypothesis state machine and the concurrency tests, with the
 
 from django.db import connection
 
-from inventory.services.store.orm import EXPIRY, PAYMENT, RELEASE, OrmStore, hold_movement, level_of
+from inventory.services.store.orm import EXPIRY, PAYMENT, RELEASE, OrmStore, hold_movement, rebalance_movement, row_of
 from inventory.services.store.postgresql import PostgreSQLStore
-from inventory.services.store.types import Counters, Deltas, Ending, LevelKey, LineOutcome, Movement
+from inventory.services.store.types import Counters, Deltas, Ending, LevelKey, LineOutcome, Movement, RowKey
 
 STORES: dict[str, OrmStore] = {"orm": OrmStore(), "postgresql": PostgreSQLStore()}
 
@@ -40,7 +40,9 @@ __all__ = [
     "Movement",
     "OrmStore",
     "PostgreSQLStore",
+    "RowKey",
     "current",
     "hold_movement",
-    "level_of",
+    "rebalance_movement",
+    "row_of",
 ]

@@ -11,17 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from inventory.exceptions import PoolNotFound
-from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockLevel
+from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockLevel, StockRow
 from inventory.models.ledger import SYSTEM_ACTOR
 from inventory.services import allocation
 from inventory.services.store import counters
 from inventory.services.store.ledger import write_entries
-from inventory.services.store.types import Counters, Deltas, Ending, LevelKey, LineOutcome, Movement
+from inventory.services.store.types import Counters, Deltas, Ending, LevelKey, LineOutcome, Movement, RowKey
 
 Status = Reservation.Status
 Operation = InventoryLog.Operation
@@ -46,7 +46,8 @@ class OrmStore:
     def create_level(
         self, *, product_id: int, warehouse_id: int, available_stock: int = 0, low_stock_threshold: int
     ) -> None:
-        StockLevel.objects.create(
+        """A level's own row (bucket 0)."""
+        StockRow.objects.create(
             product_id=product_id,
             warehouse_id=warehouse_id,
             available_stock=available_stock,
@@ -54,27 +55,19 @@ class OrmStore:
             low_stock_since=Now() if available_stock <= low_stock_threshold else None,
         )
 
-    def update_level(
+    def update_row(
         self,
-        level: LevelKey,
+        row: RowKey,
         *,
         available_delta: int = 0,
         reserved_delta: int = 0,
         in_transit_delta: int = 0,
         low_stock_threshold: int | None = None,
-        expected_version: int | None = None,
     ) -> bool:
-        """One guarded update of a stock level; whether it changed.
-
-        `expected_version` joins the guard only when a caller edits what a person saw;
-        stock movements never fail on a version.
-        """
-        product_id, warehouse_id = level
-        rows = Q(product_id=product_id, warehouse_id=warehouse_id)
-        if expected_version is not None:
-            rows &= Q(version=expected_version)
+        """One guarded update of a stock row; whether it changed. Stock movements never fail
+        on a version: a caller that edits what a person saw checks it under `lock_level` first."""
         return self._guarded_update(
-            rows,
+            _rows_q([row]),
             available_delta=available_delta,
             reserved_delta=reserved_delta,
             in_transit_delta=in_transit_delta,
@@ -87,57 +80,144 @@ class OrmStore:
             reserved_delta=deltas.get("reserved_delta", 0),
             in_transit_delta=deltas.get("in_transit_delta", 0),
         )
-        return StockLevel.objects.filter(rows & guard).update(**counters.changes(**deltas)) == 1
+        return StockRow.objects.filter(rows & guard).update(**counters.changes(**deltas)) == 1
 
-    def move_many(self, deltas: Mapping[LevelKey, Deltas]) -> dict[LevelKey, Counters]:
-        """Apply (available, reserved) deltas to many levels, each only if neither counter would
-        go below zero, locked in lock order first; the new counters of the levels that changed."""
-        locked = self.lock_levels(deltas)
+    def move_many(self, deltas: Mapping[RowKey, Deltas]) -> dict[RowKey, Counters]:
+        """Apply (available, reserved) deltas to many rows, each only if neither counter would
+        go below zero, locked in lock order first; the new counters of the rows that changed."""
+        locked = self.lock_rows(deltas)
         changed = [
             key
             for key in locked
-            if self._guarded_update(
-                Q(product_id=key[0], warehouse_id=key[1]),
-                available_delta=deltas[key][0],
-                reserved_delta=deltas[key][1],
-            )
+            if self._guarded_update(_rows_q([key]), available_delta=deltas[key][0], reserved_delta=deltas[key][1])
         ]
         return self.counters_of(changed)
 
-    def lock_levels(self, levels: Iterable[LevelKey]) -> list[LevelKey]:
-        """Lock these levels in lock order (by id); the ones that exist, in that order."""
+    def lock_rows(self, rows: Iterable[RowKey]) -> list[RowKey]:
+        """Lock these rows in lock order (by id); the ones that exist, in that order."""
+        wanted = set(rows)
+        if not wanted:
+            return []
+        locked = (
+            StockRow.objects.select_for_update()
+            .filter(_rows_q(wanted))
+            .order_by(*allocation.LOCK_ORDER)
+            .values_list("product_id", "warehouse_id", "bucket")
+        )
+        return list(locked)
+
+    def counters_of(self, rows: Iterable[RowKey]) -> dict[RowKey, Counters]:
+        wanted = set(rows)
+        if not wanted:
+            return {}
+        found = StockRow.objects.filter(_rows_q(wanted)).values_list(
+            "product_id", "warehouse_id", "bucket", "available_stock", "reserved_stock"
+        )
+        return {(product_id, warehouse_id, bucket): (a, r) for product_id, warehouse_id, bucket, a, r in found}
+
+    def lock_levels(self, levels: Iterable[LevelKey]) -> list[StockRow]:
+        """Lock every row of these levels in lock order; the rows, in that order."""
         wanted = set(levels)
         if not wanted:
             return []
-        rows = (
-            StockLevel.objects.select_for_update()
-            .filter(_levels_q(wanted))
-            .order_by(*allocation.LOCK_ORDER)
-            .values_list("product_id", "warehouse_id")
-        )
-        return list(rows)
+        return list(StockRow.objects.select_for_update().filter(_levels_q(wanted)).order_by(*allocation.LOCK_ORDER))
 
-    def counters_of(self, levels: Iterable[LevelKey]) -> dict[LevelKey, Counters]:
-        wanted = set(levels)
-        if not wanted:
-            return {}
-        rows = StockLevel.objects.filter(_levels_q(wanted)).values_list(
-            "product_id", "warehouse_id", "available_stock", "reserved_stock"
-        )
-        return {(product_id, warehouse_id): (a, r) for product_id, warehouse_id, a, r in rows}
+    def top_up(self, needs: Mapping[RowKey, int], *, actor: str) -> None:
+        """Gather units into each of these rows from the other rows of its level (a hot level's)
+        until it holds its need of available stock, where the level holds that much; with
+        `rebalance` entries. A row that holds its need already, or whose level is short, is
+        left as it is (the guarded update that follows decides)."""
+        rows = self.lock_levels({(product_id, warehouse_id) for product_id, warehouse_id, _ in needs})
+        by_level: dict[LevelKey, list[tuple[int, int]]] = defaultdict(list)
+        for row in rows:
+            by_level[(row.product_id, row.warehouse_id)].append((row.bucket, row.available_stock))
+        movements = []
+        for (product_id, warehouse_id, bucket), need in needs.items():
+            level_rows = by_level[(product_id, warehouse_id)]
+            if bucket not in dict(level_rows):
+                continue
+            moves = allocation.gather(bucket, need, level_rows) or ()
+            taking = allocation.Taking(allocation.Part(product_id, warehouse_id, need), bucket, moves)
+            movements += _gathering(taking)
+        self.apply(movements, actor=actor)
+
+    def apply(self, movements: Sequence[Movement], *, actor: str) -> None:
+        """Guarded updates of the rows of `movements` (available deltas, each row once) and their
+        entries; RuntimeError when one cannot apply (its row is locked and holds the units)."""
+        if not movements:
+            return
+        after = self.move_many({m.row: (m.available_delta, m.reserved_delta) for m in movements})
+        if len(after) != len({m.row for m in movements}):
+            raise RuntimeError("A locked stock row changed under its lock.")
+        write_entries(movements, actor=actor, after=after)
 
     def locked_level(self, level: LevelKey) -> StockLevel | None:
+        """The level with every row of it locked, its figures read under those locks."""
+        if not self.lock_levels([level]):
+            return None
         product_id, warehouse_id = level
-        return StockLevel.objects.select_for_update().filter(product_id=product_id, warehouse_id=warehouse_id).first()
+        return StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).first()
+
+    def insert_rows(self, level: LevelKey, buckets: Iterable[int]) -> None:
+        """Empty bucket rows of a locked hot level (their ledger chains start at zero)."""
+        product_id, warehouse_id = level
+        StockRow.objects.bulk_create(
+            StockRow(product_id=product_id, warehouse_id=warehouse_id, bucket=bucket, low_stock_threshold=0)
+            for bucket in buckets
+        )
+
+    def even_out(self, levels: Iterable[LevelKey], *, actor: str) -> None:
+        """Spread each hot level's available stock evenly over its rows 0..N-1 (`rebalance`
+        entries, one per row that changes), and drop its rows past N that end up empty.
+        A level with one row is left as it is."""
+        rows = self.lock_levels(levels)
+        by_level: dict[LevelKey, list[StockRow]] = defaultdict(list)
+        for row in rows:
+            by_level[(row.product_id, row.warehouse_id)].append(row)
+        movements, leaving = [], {}
+        for level, level_rows in by_level.items():
+            if len(level_rows) == 1:
+                continue
+            buckets = next(row.buckets for row in level_rows if row.bucket == 0)
+            moves = allocation.spread([(row.bucket, row.available_stock) for row in level_rows], buckets)
+            movements += [rebalance_movement((*level, bucket), delta) for bucket, delta in sorted(moves.items())]
+            leaving[level] = (
+                buckets,
+                [
+                    row
+                    for row in level_rows
+                    if row.bucket >= buckets
+                    and row.reserved_stock == 0
+                    and row.available_stock + moves.get(row.bucket, 0) == 0
+                ],
+            )
+        self.apply(movements, actor=actor)
+        for level, (buckets, dropped) in leaving.items():
+            if dropped:
+                self.set_buckets(level, buckets, dropped=dropped)
+
+    def set_buckets(self, level: LevelKey, buckets: int, *, dropped: Sequence[StockRow] = ()) -> None:
+        """Row 0 of a locked level says it has `buckets` rows; the `dropped` rows (empty, past N)
+        go, their versions carried into row 0 so that the level's summed version only grows."""
+        product_id, warehouse_id = level
+        carried = sum(row.version for row in dropped)
+        deleted, _ = StockRow.objects.filter(
+            pk__in=[row.pk for row in dropped], bucket__gt=0, available_stock=0, reserved_stock=0
+        ).delete()
+        if deleted != len(dropped):
+            raise RuntimeError(f"A row of level {level} to drop is not empty.")
+        StockRow.objects.filter(product_id=product_id, warehouse_id=warehouse_id, bucket=0).update(
+            buckets=buckets, **{**counters.changes(), "version": F("version") + 1 + carried}
+        )
 
     def record(self, movements: Sequence[Movement], *, actor: str) -> None:
         """The ledger entries of `movements`, just applied.
 
-        The levels are read after the updates, under the locks this transaction holds, so exact.
+        The rows are read after the updates, under the locks this transaction holds, so exact.
         """
-        write_entries(movements, actor=actor, after=self.counters_of(m.level for m in movements))
+        write_entries(movements, actor=actor, after=self.counters_of(m.row for m in movements))
 
-    def write_entries(self, movements: Sequence[Movement], *, actor: str, after: Mapping[LevelKey, Counters]) -> None:
+    def write_entries(self, movements: Sequence[Movement], *, actor: str, after: Mapping[RowKey, Counters]) -> None:
         write_entries(movements, actor=actor, after=after)
 
     def db_now(self) -> datetime:
@@ -166,7 +246,7 @@ class OrmStore:
         any of these lines already, when it is another client's (`client_id` given), or
         when any line is short in the pool. PoolNotFound for an unknown pool.
 
-        Every level the lines may take is locked (in lock order) before the order's lines
+        Every row the lines may take is locked (in lock order) before the order's lines
         are looked up: an identical request that held those locks has committed its lines
         by then, and is seen, rather than the line being taken again from another
         warehouse (the unique line per warehouse would not stop that).
@@ -187,13 +267,13 @@ class OrmStore:
                 if planned.short:
                     raise _NotEveryLineTaken(planned.short)
                 parts = [part for product_id, _ in lines for part in planned.parts[product_id]]
-                held = self._take_parts(order_id, parts, actor=actor, ttl=ttl, client_id=client_id)
+                held = self._take_parts(order_id, parts, found, actor=actor, ttl=ttl, client_id=client_id)
         except _NotEveryLineTaken as refused:
             return self._short_outcomes(lines, refused.short)
         return [_outcome(product_id, quantity, reservations=held[product_id]) for product_id, quantity in lines]
 
     def _locked_candidates(self, product_ids: list[int], pool: str) -> tuple[str, list[allocation.Candidate]]:
-        """The pool's strategy, and the levels these products may take in it, locked in lock order."""
+        """The pool's strategy, and the rows these products may take in it, locked in lock order."""
         strategy = Pool.objects.filter(code=pool).values_list("strategy", flat=True).first()
         if strategy is None:
             raise PoolNotFound(pool)
@@ -201,13 +281,29 @@ class OrmStore:
         return strategy, allocation.candidates(levels)
 
     def _take_parts(
-        self, order_id: str, parts: list[allocation.Part], *, actor: str, ttl: timedelta, client_id: int | None
+        self,
+        order_id: str,
+        parts: list[allocation.Part],
+        found: list[allocation.Candidate],
+        *,
+        actor: str,
+        ttl: timedelta,
+        client_id: int | None,
     ) -> dict[int, tuple[Reservation, ...]]:
-        """Take the planned parts from their locked levels; the holds per product."""
-        after = self.move_many({(p.product_id, p.warehouse_id): (-p.quantity, p.quantity) for p in parts})
-        if len(after) != len(parts):
-            raise RuntimeError("A locked stock level changed under its lock.")
-        return self._hold(order_id, parts, actor=actor, ttl=ttl, client_id=client_id, after=after)
+        """Take the planned parts from their locked levels, each from one row (gathered into it
+        from the level's other rows when none holds the part whole); the holds per product."""
+        takings = [allocation.row_for(part, found) for part in parts]
+        gathered = [movement for taking in takings for movement in _gathering(taking)]
+        deltas: dict[RowKey, tuple[int, int]] = defaultdict(lambda: (0, 0))
+        for movement in gathered:
+            deltas[movement.row] = (deltas[movement.row][0] + movement.available_delta, 0)
+        for taking in takings:
+            available, reserved = deltas[taking.row]
+            deltas[taking.row] = (available - taking.part.quantity, reserved + taking.part.quantity)
+        after = self.move_many(deltas)
+        if len(after) != len(deltas):
+            raise RuntimeError("A locked stock row changed under its lock.")
+        return self._hold(order_id, takings, actor=actor, ttl=ttl, client_id=client_id, after=after, prior=gathered)
 
     def _known_lines(self, order_id: str, quantities: dict[int, int], client_id: int | None) -> tuple[set[int], bool]:
         """The products of these lines the order has already, and whether it has lines of another
@@ -225,45 +321,50 @@ class OrmStore:
     def _hold(
         self,
         order_id: str,
-        parts: Sequence[allocation.Part],
+        takings: Sequence[allocation.Taking],
         *,
         actor: str,
         ttl: timedelta,
         client_id: int | None,
-        after: Mapping[LevelKey, Counters],
+        after: Mapping[RowKey, Counters],
+        prior: Sequence[Movement] = (),
     ) -> dict[int, tuple[Reservation, ...]]:
+        """The holds of the parts just taken from their rows, and the ledger entries: `prior`
+        (the units gathered into those rows first), then one `reserve` per part."""
         now = self.db_now()
         created = Reservation.objects.bulk_create(
             Reservation(
-                product_id=part.product_id,
-                warehouse_id=part.warehouse_id,
+                product_id=taking.part.product_id,
+                warehouse_id=taking.part.warehouse_id,
+                bucket=taking.bucket,
                 client_id=client_id,
                 order_id=order_id,
-                quantity=part.quantity,
+                quantity=taking.part.quantity,
                 status=Status.ACTIVE,
                 expires_at=now + ttl,
                 created_at=now,
                 updated_at=now,
             )
-            for part in parts
+            for taking in takings
         )
         movements = [
             Movement(
-                product_id=part.product_id,
-                warehouse_id=part.warehouse_id,
+                product_id=taking.part.product_id,
+                warehouse_id=taking.part.warehouse_id,
+                bucket=taking.bucket,
                 operation=Operation.RESERVE,
-                quantity=part.quantity,
-                available_delta=-part.quantity,
-                reserved_delta=part.quantity,
+                quantity=taking.part.quantity,
+                available_delta=-taking.part.quantity,
+                reserved_delta=taking.part.quantity,
                 order_id=order_id,
             )
-            for part in parts
+            for taking in takings
         ]
-        write_entries(movements, actor=actor, after=after)
-        held: dict[int, list[Reservation]] = defaultdict(list)
+        write_entries([*prior, *movements], actor=actor, after=after)
+        by_product: dict[int, list[Reservation]] = defaultdict(list)
         for reservation in created:
-            held[reservation.product_id].append(reservation)
-        return {product_id: tuple(reservations) for product_id, reservations in held.items()}
+            by_product[reservation.product_id].append(reservation)
+        return {product_id: tuple(reservations) for product_id, reservations in by_product.items()}
 
     def _short_outcomes(self, lines: Sequence[tuple[int, int]], short: Mapping[int, int]) -> list[LineOutcome]:
         """Why the short lines were short: the units in the pool, and whether overdue holds are in the way."""
@@ -295,7 +396,7 @@ class OrmStore:
             holds = holds.filter(product_id=product_id)
         if client_id is not None:
             holds = holds.filter(client_id=client_id)
-        locked = list(holds.select_for_update().annotate(db_now=Now()).order_by("product_id", "warehouse_id"))
+        locked = list(holds.select_for_update().annotate(db_now=Now()).order_by("product_id", "warehouse_id", "bucket"))
         return locked, locked[0].db_now if locked else None
 
     def settle(
@@ -310,21 +411,23 @@ class OrmStore:
             self.end_holds(holds, ending, now=now, actor=actor)
         return holds
 
-    def end_holds(self, holds: list[Reservation], ending: Ending, *, now: datetime, actor: str) -> None:
+    def end_holds(
+        self, holds: list[Reservation], ending: Ending, *, now: datetime, actor: str, batch_job: bool = False
+    ) -> None:
         """Move locked active holds to `ending.status`; their units leave reserved stock."""
         self.set_status(holds, Status.ACTIVE, ending.status, now=now)
-        quantities: dict[LevelKey, int] = defaultdict(int)
+        quantities: dict[RowKey, int] = defaultdict(int)
         for hold in holds:
-            quantities[level_of(hold)] += hold.quantity
+            quantities[row_of(hold)] += hold.quantity
         back = 1 if ending.to_available else 0
-        after = self.move_many({level: (back * q, -q) for level, q in quantities.items()})
+        after = self.move_many({row: (back * q, -q) for row, q in quantities.items()})
         if len(after) != len(quantities):
-            raise RuntimeError("Reserved stock of a level is below its holds.")
+            raise RuntimeError("Reserved stock of a row is below its holds.")
         movements = [
             hold_movement(hold, ending.operation, available_delta=back * hold.quantity, reserved_delta=-hold.quantity)
-            for hold in sorted(holds, key=level_of)
+            for hold in sorted(holds, key=row_of)
         ]
-        write_entries(movements, actor=actor, after=after)
+        write_entries(movements, actor=actor, after=after, batch_job=batch_job)
 
     def set_status(
         self, holds: list[Reservation], current: str, new: str, *, now: datetime, reacquired: bool = False
@@ -339,9 +442,9 @@ class OrmStore:
             for field, value in changes.items():
                 setattr(hold, field, value)
 
-    def expire_batch(self, *, product_ids: Sequence[int] | None, batch_size: int) -> int:
+    def expire_batch(self, *, product_ids: Sequence[int] | None, batch_size: int) -> tuple[int, set[int]]:
         """Expire up to `batch_size` overdue holds (of `product_ids` only, if given), skipping
-        locked ones; how many. The caller's transaction holds the batch."""
+        locked ones; how many, and their products. The caller's transaction holds the batch."""
         overdue = Q(status=Status.ACTIVE, expires_at__lte=Now())
         if product_ids is not None:
             overdue &= Q(product_id__in=product_ids)
@@ -352,8 +455,8 @@ class OrmStore:
             .order_by("product_id", "id")[:batch_size]
         )
         if batch:
-            self.end_holds(batch, EXPIRY, now=batch[0].db_now, actor=SYSTEM_ACTOR)
-        return len(batch)
+            self.end_holds(batch, EXPIRY, now=batch[0].db_now, actor=SYSTEM_ACTOR, batch_job=True)
+        return len(batch), {hold.product_id for hold in batch}
 
 
 # The endings of a hold that the stores write.
@@ -366,22 +469,54 @@ def _may_settle(hold: Reservation, ending: Ending, now: datetime) -> bool:
     return hold.status == Status.ACTIVE and not (ending.refuse_overdue and hold.expires_at <= now)
 
 
-def level_of(hold: Reservation) -> LevelKey:
-    return hold.product_id, hold.warehouse_id
+def row_of(hold: Reservation) -> RowKey:
+    """The stock row whose reserved stock holds a hold's units."""
+    return hold.product_id, hold.warehouse_id, hold.bucket
 
 
 def _levels_q(levels: Iterable[LevelKey]) -> Q:
-    """The rows of these levels: one product-and-warehouse pair each."""
+    """The rows of these levels: one product and warehouse each."""
     condition = Q(pk__in=[])
     for product_id, warehouse_id in levels:
         condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
     return condition
 
 
+def _rows_q(rows: Iterable[RowKey]) -> Q:
+    """These stock rows: one product, warehouse and bucket each."""
+    condition = Q(pk__in=[])
+    for product_id, warehouse_id, bucket in rows:
+        condition |= Q(product_id=product_id, warehouse_id=warehouse_id, bucket=bucket)
+    return condition
+
+
+def rebalance_movement(row: RowKey, available_delta: int) -> Movement:
+    """Units moved into (or, negative, out of) one row of a hot level from its other rows."""
+    product_id, warehouse_id, bucket = row
+    return Movement(
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        bucket=bucket,
+        operation=Operation.REBALANCE,
+        quantity=available_delta,
+        available_delta=available_delta,
+    )
+
+
+def _gathering(taking: allocation.Taking) -> list[Movement]:
+    """The `rebalance` entries that top up a part's row from the other rows of its level."""
+    if not taking.gathered:
+        return []
+    product_id, warehouse_id, _ = taking.row
+    given = [rebalance_movement((product_id, warehouse_id, bucket), -units) for bucket, units in taking.gathered]
+    return [*given, rebalance_movement(taking.row, sum(units for _, units in taking.gathered))]
+
+
 def hold_movement(hold: Reservation, operation: str, *, reason: str = "", **deltas: int) -> Movement:
     return Movement(
         product_id=hold.product_id,
         warehouse_id=hold.warehouse_id,
+        bucket=hold.bucket,
         operation=operation,
         quantity=hold.quantity,
         order_id=hold.order_id,

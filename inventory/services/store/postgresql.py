@@ -26,16 +26,16 @@ from django.db.models.sql import Query, UpdateQuery
 
 from inventory import db
 from inventory.exceptions import PoolNotFound
-from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockLevel
+from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockRow
 from inventory.models.ledger import SYSTEM_ACTOR
 from inventory.services import allocation
 from inventory.services.store import counters
 from inventory.services.store.ledger import announce, entry_of
 from inventory.services.store.orm import EXPIRY, OrmStore, _NotEveryLineTaken, hold_movement
-from inventory.services.store.types import Counters, Deltas, Ending, LevelKey, LineOutcome
+from inventory.services.store.types import Counters, Deltas, Ending, LineOutcome, RowKey
 
 _SQL_DIR = Path(__file__).with_name("sql")
-_LEVELS = StockLevel._meta.db_table
+_LEVELS = StockRow._meta.db_table
 Status = Reservation.Status
 
 
@@ -70,14 +70,16 @@ class PostgreSQLStore(OrmStore):
                 # A savepoint inside a caller's transaction, so a failed statement spoils nothing of it.
                 with transaction.atomic():
                     rows = db.fetch_rows(_reserve_sql(lock_first=len(lines) > 1, owned=owned), params)
-                    if any(_is_short(row) for row in rows):
+                    if not all(row["held__id"] is not None or row["known"] for row in rows):
                         raise _NotEveryLineTaken
             except _NotEveryLineTaken:
                 pass
         if not rows[0]["pool_found"]:
             raise PoolNotFound(routing.pool)
-        if rows[0]["needs_plan"] and not any(row["known"] for row in rows):
-            # Some product has several levels in the pool: the planned path chooses.
+        known = any(row["known"] for row in rows)
+        if not known and not any(_is_short(row) for row in rows) and any(row["needs_plan"] for row in rows):
+            # A product has several levels in the pool, or no free bucket of a hot level held
+            # a line whole: the planned path locks the rows and chooses.
             return super().take(
                 order_id=order_id, lines=lines, actor=actor, ttl=ttl, client_id=client_id, routing=routing
             )
@@ -105,7 +107,7 @@ class PostgreSQLStore(OrmStore):
         announce([db.instance_from_row(InventoryLog, "logged", row) for row in rows])
         return [db.instance_from_row(Reservation, "ended", row) for row in rows]
 
-    def expire_batch(self, *, product_ids: Sequence[int] | None, batch_size: int) -> int:
+    def expire_batch(self, *, product_ids: Sequence[int] | None, batch_size: int) -> tuple[int, set[int]]:
         params = {
             "product_ids": list(product_ids or ()),
             "batch_size": batch_size,
@@ -113,27 +115,29 @@ class PostgreSQLStore(OrmStore):
             "actor": SYSTEM_ACTOR,
         }
         rows = db.fetch_rows(_expire_sql(filtered=product_ids is not None), params)
-        announce([db.instance_from_row(InventoryLog, "logged", row) for row in rows if row["logged__id"] is not None])
-        return rows[0]["batch_count"]
+        entries = [db.instance_from_row(InventoryLog, "logged", row) for row in rows if row["logged__id"] is not None]
+        announce(entries, batch_job=True)
+        return rows[0]["batch_count"], {entry.product_id for entry in entries}
 
-    def move_many(self, deltas: Mapping[LevelKey, Deltas]) -> dict[LevelKey, Counters]:
+    def move_many(self, deltas: Mapping[RowKey, Deltas]) -> dict[RowKey, Counters]:
         if not deltas:
             return {}
-        levels = sorted(deltas)
+        keys = sorted(deltas)
         params = {
-            "product_ids": [product_id for product_id, _ in levels],
-            "warehouse_ids": [warehouse_id for _, warehouse_id in levels],
-            "available_deltas": [deltas[level][0] for level in levels],
-            "reserved_deltas": [deltas[level][1] for level in levels],
+            "product_ids": [product_id for product_id, _, _ in keys],
+            "warehouse_ids": [warehouse_id for _, warehouse_id, _ in keys],
+            "buckets": [bucket for _, _, bucket in keys],
+            "available_deltas": [deltas[key][0] for key in keys],
+            "reserved_deltas": [deltas[key][1] for key in keys],
         }
         rows = db.fetch_rows(_move_many_sql(), params)
         return {
-            (row["product_id"], row["warehouse_id"]): (row["available_stock"], row["reserved_stock"]) for row in rows
+            (row["product_id"], row["warehouse_id"], row["bucket"]): (row["available_stock"], row["reserved_stock"])
+            for row in rows
         }
 
 
-# What the reserve statement returns of each ledger entry it wrote: the psycopg cache
-# limit (`_statement`) leaves no room for every column, and the hold has the rest.
+# What the reserve statement returns of each ledger entry it wrote: the hold has the rest.
 _RESERVED_ENTRY_COLUMNS = (
     "id AS logged__id, product_id AS logged__product_id, available_after AS logged__available_after, "
     "reserved_after AS logged__reserved_after, created_at AS logged__created_at"
@@ -154,7 +158,8 @@ def _reserved_entry(row: dict, actor: str) -> InventoryLog:
 
 
 def _is_short(row: dict) -> bool:
-    return row["held__id"] is None and not row["known"]
+    """Not taken, and not for the service (a known line) or the planned path to decide."""
+    return row["held__id"] is None and not row["known"] and not row["needs_plan"]
 
 
 def _line_outcome(row: dict, *, taken: bool) -> LineOutcome:
@@ -175,20 +180,19 @@ def _line_outcome(row: dict, *, taken: bool) -> LineOutcome:
 @cache
 def _reserve_sql(*, lock_first: bool, owned: bool) -> str:
     taken = {
-        "available_delta": counters.sql_term("-line.quantity"),
+        "available_delta": counters.sql_term("-target.quantity"),
         # Taken into reserved stock: it only adds, so the guard need not look at it.
-        "reserved_delta": counters.sql_term("line.quantity", lowers=False),
+        "reserved_delta": counters.sql_term("target.quantity", lowers=False),
     }
     candidates = allocation.stock_rows(
         counters.sql_term("SELECT product_id FROM line"), RawSQL("%(pool)s", (), output_field=CharField())
-    ).values("id", "product_id", "available_stock")
+    ).values("id", "product_id", "warehouse_id", "available_stock")
     return _statement(
         "reserve.sql",
         # For an in-process caller, any client's line: the service then adds the lines for the owner.
         of_another_client="AND client_id IS DISTINCT FROM %(client_id)s" if owned else "AND client_id IS NOT NULL",
-        materialized="MATERIALIZED" if lock_first else "",
         candidates=_unqualified(_compiled(*candidates.query.sql_with_params())),
-        for_update=f" FOR UPDATE OF {_LEVELS}" if lock_first else "",
+        lock_first="true" if lock_first else "false",
         take_changes=_set_list(counters.changes(**taken)),
         take_guard=_where(counters.guard(**taken)),
         hold_insert=_insert_select(
@@ -197,6 +201,7 @@ def _reserve_sql(*, lock_first: bool, owned: bool) -> str:
             returning_as="held",
             product="product_id",
             warehouse="warehouse_id",
+            bucket="bucket",
             client="%(client_id)s",
             order_id="%(order_id)s",
             quantity="quantity",
@@ -238,7 +243,7 @@ def _settle_sql(*, one_product: bool, owned: bool) -> str:
             available_delta="%(to_available)s * quantity",
             reserved_delta="-quantity",
             order_id="%(order_id)s",
-            order_by="product_id, warehouse_id",
+            order_by="product_id, warehouse_id, bucket",
         ),
         ended_fields=db.prefixed_columns(Reservation, "ended"),
         logged_fields=db.prefixed_columns(InventoryLog, "logged"),
@@ -250,7 +255,7 @@ def _expire_sql(*, filtered: bool) -> str:
     return _statement(
         "expire.sql",
         of_products="AND product_id = ANY(%(product_ids)s::bigint[])" if filtered else "",
-        unheld=_unheld_sql("per_level", "1"),
+        unheld=_unheld_sql("per_row", "1"),
         log_insert=_log_insert(
             "entry",
             available_after="available_stock - later",
@@ -258,7 +263,7 @@ def _expire_sql(*, filtered: bool) -> str:
             available_delta="quantity",
             reserved_delta="-quantity",
             order_id="order_id",
-            order_by="product_id, warehouse_id, id",
+            order_by="product_id, warehouse_id, bucket, id",
         ),
         logged_fields=db.prefixed_columns(InventoryLog, "logged"),
     )
@@ -277,8 +282,7 @@ def _move_many_sql() -> str:
 
 def _statement(name: str, **parts: str) -> str:
     """An .sql file with its names and fragments filled in, its comments dropped and its white
-    space folded: psycopg caches the conversion of a statement of at most 4,096 characters only
-    (MAX_CACHED_STATEMENT_LENGTH), and converting the reserve anew cost 0.14 ms a request."""
+    space folded (shorter to send, and one line in the database's logs)."""
     text = (_SQL_DIR / name).read_text()
     body = " ".join(line.strip() for line in text.splitlines() if not line.strip().startswith("--"))
     names = {
@@ -286,7 +290,7 @@ def _statement(name: str, **parts: str) -> str:
         "levels": _LEVELS,
         "pool": Pool._meta.db_table,
         "reservation": Reservation._meta.db_table,
-        "lock_order": ", ".join("inv." + StockLevel._meta.get_field(field).column for field in allocation.LOCK_ORDER),
+        "lock_order": ", ".join("inv." + StockRow._meta.get_field(field).column for field in allocation.LOCK_ORDER),
         # Statuses a partial index is defined on are literals, from the model's choices: a
         # generic plan matches `status = 'active'` to `WHERE status = 'active'` indexes,
         # never `status = $5` (bound, the overdue checks and the expiry scanned every hold).
@@ -313,8 +317,8 @@ def _log_insert(
     order_by: str = "",
     returning: str = "",
 ) -> str:
-    """The INSERT of one ledger entry per row of `source` (product_id, warehouse_id, quantity and
-    the level's new counters); the before-values are the after-values less the entry's own deltas."""
+    """The INSERT of one ledger entry per row of `source` (product_id, warehouse_id, bucket, quantity
+    and the stock row's new counters); the before-values are the after-values less the entry's own deltas."""
     return _insert_select(
         InventoryLog,
         source,
@@ -322,6 +326,7 @@ def _log_insert(
         returning=returning,
         product="product_id",
         warehouse="warehouse_id",
+        bucket="bucket",
         operation="%(operation)s",
         quantity="quantity",
         available_before=f"({available_after}) - ({available_delta})",
@@ -376,7 +381,7 @@ def _columns(model: type[models.Model], table: str = "") -> str:
 
 def _set_list(changes: dict) -> str:
     """The SET list the ORM would write for `QuerySet.update(**changes)`, as SQL of the target table."""
-    query = UpdateQuery(StockLevel)
+    query = UpdateQuery(StockRow)
     query.add_update_values(changes)
     sql, params = query.get_compiler(connection=connection).as_sql()
     prefix = f'UPDATE "{_LEVELS}" SET '  # noqa: S608 (the model's table name)
@@ -387,7 +392,7 @@ def _set_list(changes: dict) -> str:
 
 def _where(condition: Q) -> str:
     """The WHERE condition the ORM would write for `filter(condition)`, as SQL of the target table."""
-    query = Query(StockLevel)
+    query = Query(StockRow)
     where = query.build_where(condition)
     compiler = query.get_compiler(connection=connection)
     return _of_target(_compiled(*where.as_sql(compiler, connection)))
@@ -400,7 +405,7 @@ def _of_target(sql: str) -> str:
 
 def _unqualified(sql: str) -> str:
     """Compiled ORM SQL of one table without its table name before each column (`id AS id` as `id`):
-    shorter, for the psycopg cache limit above."""
+    shorter."""
     sql = sql.replace(f"{_LEVELS}.", "")
     return re.sub(r"\b(\w+) AS \1\b", r"\1", sql)
 

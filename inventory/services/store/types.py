@@ -4,16 +4,18 @@ from dataclasses import dataclass
 
 from inventory.models import Reservation
 
-# A stock level's (available_stock, reserved_stock), and a change of them.
+# A stock row's (available_stock, reserved_stock), and a change of them.
 Counters = tuple[int, int]
 Deltas = tuple[int, int]
 # A stock level: (product_id, warehouse_id).
 LevelKey = tuple[int, int]
+# A stock row: (product_id, warehouse_id, bucket); bucket 0 is the level's own row.
+RowKey = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
 class Movement:
-    """One ledger entry's worth of change to one stock level."""
+    """One ledger entry's worth of change to one stock row."""
 
     product_id: int
     warehouse_id: int
@@ -24,10 +26,15 @@ class Movement:
     order_id: str = ""
     reason: str = ""
     reference: str = ""
+    bucket: int = 0
 
     @property
     def level(self) -> LevelKey:
         return self.product_id, self.warehouse_id
+
+    @property
+    def row(self) -> RowKey:
+        return self.product_id, self.warehouse_id, self.bucket
 
 
 @dataclass(frozen=True)

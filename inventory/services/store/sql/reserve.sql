@@ -14,27 +14,50 @@ known AS (
 foreign_order AS (
     SELECT 1 FROM {reservation} WHERE order_id = %(order_id)s {of_another_client} LIMIT 1
 ),
--- The levels the lines may take in the pool (services/allocation.py, compiled). Several
--- are locked in lock order before any is changed: the UPDATE's join would lock them in
--- whatever order its plan visits them.
-candidate AS {materialized} (
-    {candidates}{for_update}
+-- The rows the lines may take in the pool (services/allocation.py, compiled), as this
+-- statement's snapshot has them: nothing is locked here.
+candidate AS MATERIALIZED (
+    {candidates}
 ),
--- This statement takes a line whose product has one level in the pool (an install with
--- one warehouse always); when any line has several, it takes nothing and the planned
--- path (the ORM store's take) chooses among them.
-one_each AS (
-    SELECT count(*) = count(DISTINCT product_id) AS ok FROM candidate
+-- Per product, its levels and rows in the pool. This statement takes a line whose
+-- product has one level there (an install with one warehouse always); when any has
+-- several, it takes nothing and the planned path (the ORM store's take) chooses.
+level AS (
+    SELECT product_id, count(DISTINCT warehouse_id) AS levels, count(*) AS rows, min(id) AS own_id,
+        min(warehouse_id) AS warehouse_id, sum(available_stock) AS available
+    FROM candidate GROUP BY product_id
+),
+-- With several lines, the rows of one-row levels are locked in lock order before any
+-- bucket of a hot level is tried: a try never waits, so the transaction never waits
+-- while it holds a bucket (the UPDATE's join would lock in its plan's order).
+locked AS MATERIALIZED (
+    SELECT inv.id FROM {levels} AS inv
+    WHERE {lock_first} AND inv.id IN (SELECT own_id FROM level WHERE rows = 1)
+    ORDER BY {lock_order} FOR UPDATE
+),
+-- The row each line takes: a one-row level's own row (the UPDATE waits for it), or a
+-- bucket of a hot level that holds the line whole and that no one else has locked,
+-- tried in random order so that buyers spread over the buckets; none free: NULL.
+-- The one-time filter on `locked` runs it first.
+target AS (
+    SELECT line.product_id, line.quantity, CASE WHEN level.rows = 1 THEN level.own_id ELSE (
+        SELECT bucket.id FROM {levels} AS bucket
+        WHERE bucket.product_id = line.product_id AND bucket.warehouse_id = level.warehouse_id
+            AND bucket.available_stock >= line.quantity
+        ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED
+    ) END AS id
+    FROM line JOIN level ON level.product_id = line.product_id
+    WHERE level.levels = 1 AND (SELECT count(*) FROM locked) >= 0
 ),
 taken AS (
     UPDATE {levels} AS inv SET {take_changes}
-    FROM line JOIN candidate ON candidate.product_id = line.product_id
-    WHERE inv.id = candidate.id
+    FROM target
+    WHERE inv.id = target.id
         AND {take_guard}
-        AND (SELECT ok FROM one_each)
+        AND NOT EXISTS (SELECT 1 FROM level WHERE levels > 1)
         AND NOT EXISTS (SELECT 1 FROM known)
         AND NOT EXISTS (SELECT 1 FROM foreign_order)
-    RETURNING inv.product_id, inv.warehouse_id, inv.available_stock, inv.reserved_stock, line.quantity
+    RETURNING inv.product_id, inv.warehouse_id, inv.bucket, inv.available_stock, inv.reserved_stock, target.quantity
 ),
 held AS (
     {hold_insert}
@@ -45,8 +68,8 @@ logged AS (
 SELECT line.product_id AS line_product_id,
     line.quantity AS line_quantity,
     p.product_id IS NOT NULL AS product_found,
-    -- the units in the pool (none: NULL)
-    (SELECT sum(available_stock) FROM candidate WHERE candidate.product_id = line.product_id) AS available,
+    -- the units in the pool, as the snapshot has them (none: NULL)
+    level.available,
     -- a CASE, not AND: the generic plan then reads the partial index of active holds
     CASE WHEN held.held__id IS NULL AND p.product_id IS NOT NULL THEN EXISTS (
         SELECT 1 FROM {reservation} AS overdue
@@ -54,12 +77,16 @@ SELECT line.product_id AS line_product_id,
             AND overdue.expires_at <= statement_timestamp()
     ) ELSE false END AS has_overdue_holds,
     line.product_id IN (SELECT product_id FROM known) OR EXISTS (SELECT 1 FROM foreign_order) AS known,
-    NOT (SELECT ok FROM one_each) AS needs_plan,
+    -- the planned path decides: a product has several levels in the pool, or a hot
+    -- level holds the line but no free bucket held it whole
+    EXISTS (SELECT 1 FROM level WHERE levels > 1)
+        OR (held.held__id IS NULL AND level.rows > 1 AND level.available >= line.quantity) AS needs_plan,
     EXISTS (SELECT 1 FROM {pool} WHERE code = %(pool)s) AS pool_found,
     held.*,
     logged.*
 FROM line
 LEFT JOIN {inventory} AS p ON p.product_id = line.product_id
+LEFT JOIN level ON level.product_id = line.product_id
 LEFT JOIN held ON held.held__product_id = line.product_id
 LEFT JOIN logged ON logged.logged__product_id = line.product_id
 ORDER BY line.position

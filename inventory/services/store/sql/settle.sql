@@ -1,11 +1,11 @@
 -- Release or pay an order whose lines (or the one line asked for) are all active
 -- holds, a payment's none overdue (PostgreSQLStore.settle): one statement that locks
--- the lines in (product, warehouse) order, ends them, moves their units and writes their entries.
+-- the lines in (product, warehouse, bucket) order, ends them, moves their units and writes their entries.
 -- Anything else is left to the ORM path's rules: the statement changes nothing then.
 WITH line AS MATERIALIZED (
-    SELECT id, product_id, warehouse_id, quantity, status, expires_at FROM {reservation}
+    SELECT id, product_id, warehouse_id, bucket, quantity, status, expires_at FROM {reservation}
     WHERE order_id = %(order_id)s {of_product} {of_client}
-    ORDER BY product_id, warehouse_id
+    ORDER BY product_id, warehouse_id, bucket
     FOR UPDATE
 ),
 settled AS (
@@ -25,4 +25,5 @@ logged AS (
 )
 SELECT {ended_fields}, {logged_fields}
 FROM ended JOIN logged ON logged.product_id = ended.product_id AND logged.warehouse_id = ended.warehouse_id
-ORDER BY ended.product_id, ended.warehouse_id
+    AND logged.bucket = ended.bucket
+ORDER BY ended.product_id, ended.warehouse_id, ended.bucket
