@@ -19,11 +19,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 ACTOR = "bench-data"
 DEFAULT_WAREHOUSE = "default"
+# inventory/services/sold_out.py's KEY_PREFIX (not imported: this module runs outside Django).
+SOLD_OUT_KEY_PREFIX = "inventory:sold-out:"
 INSERT_LOG_ENTRIES = """INSERT INTO inventory_inventorylog
     (product_id, warehouse_id, operation, quantity, available_before, available_after, reserved_before,
      reserved_after, order_id, actor, reason, reference, created_at)"""
@@ -143,6 +146,18 @@ def make_hot(env: dict[str, str], product_id: int, buckets: int) -> None:
         f"services.make_hot(product_id={int(product_id)}, buckets={int(buckets)}, actor={ACTOR!r})"
     )
     manage(env, "shell", "--no-imports", "-c", code)
+
+
+def clear_sold_out_flags(redis_url: str) -> None:
+    """Drop the sold-out gate's keys from the benchmark's Redis database: they name products by id, and
+    each benchmark database has its own products of the same ids."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{SOLD_OUT_KEY_PREFIX}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 def warehouse_ids(db: psycopg.Connection, codes: Sequence[str]) -> list[int]:

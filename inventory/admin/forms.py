@@ -23,6 +23,10 @@ SWITCHED_MESSAGE = _(
     "You chose another warehouse than the one shown; nothing was saved. "
     "Its figures are shown now: check them and submit again."
 )
+HOT_ROWS_HELP = _(
+    "How many rows the available stock of this level is spread over, so that the orders of a flash sale "
+    "do not wait for one another: 1 to %(maximum)s. 1 turns it off."
+)
 # What the adjust form offers to pick from; any other text is a reason too.
 ADJUST_REASONS = ("received", "damaged", "lost", "found", "correction", "return")
 # How each is shown in the person's language; the reason recorded is the English word.
@@ -105,10 +109,11 @@ class StockChangeForm(forms.Form):
         chosen = self.cleaned_data["warehouse"]
         return limits.DEFAULT_WAREHOUSE if chosen is None else chosen.code
 
-    def apply(self, *, product_id: int, actor: str) -> Inventory:
+    def apply(self, *, product_id: int, actor: str) -> Inventory | StockLevel:
+        """Call the service; what it returns: the product's record, or the level it changed."""
         raise NotImplementedError
 
-    def success_message(self, item: Inventory, level: StockLevel) -> str:
+    def success_message(self, item: Inventory | StockLevel, level: StockLevel) -> str:
         values = {"change": self.title, "product": item.product_id, "available": level.available_stock}
         if level.warehouse.code == limits.DEFAULT_WAREHOUSE:
             return _("%(change)s of product %(product)s saved: %(available)s available.") % values
@@ -117,7 +122,7 @@ class StockChangeForm(forms.Form):
             "warehouse": level.warehouse.code,
         }
 
-    def submit(self, *, product_id: int, actor: str) -> Inventory | None:
+    def submit(self, *, product_id: int, actor: str) -> Inventory | StockLevel | None:
         """Apply the valid form; None, with the error added to the form, if the service refused."""
         try:
             return self.apply(product_id=product_id, actor=actor)
@@ -274,6 +279,40 @@ class ThresholdForm(VersionedForm):
             reason=data["reason"],
             expected_version=data["version"],
             warehouse=data["warehouse"],
+        )
+
+
+class HotLevelForm(StockChangeForm):
+    """How many rows a level's available stock is spread over, so that a flash sale's reserves do not queue.
+
+    No version: the form sets N, whatever the figures, and the service re-spreads the
+    stock as it is then (in one transaction), so a change made meanwhile loses nothing.
+    """
+
+    title = _("Flash sale rows")
+    permission = "inventory.make_hot_inventory"
+
+    buckets = forms.IntegerField(label=_("Rows"), min_value=1, max_value=limits.MAX_BUCKETS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Filled in here, in the person's language: a lazy text's % would translate it at import.
+        self.fields["buckets"].help_text = HOT_ROWS_HELP % {"maximum": limits.MAX_BUCKETS}
+
+    @classmethod
+    def initial_from(cls, item: Inventory, level: StockLevel) -> dict:
+        return {**super().initial_from(item, level), "buckets": level.buckets}
+
+    def success_message(self, item: Inventory | StockLevel, level: StockLevel) -> str:
+        values = {"product": item.product_id, "warehouse": level.warehouse.code, "rows": level.buckets}
+        if level.is_hot:
+            return _("Product %(product)s in %(warehouse)s is hot: its stock is spread over %(rows)s rows.") % values
+        return _("Product %(product)s in %(warehouse)s is not hot: its stock is on one row.") % values
+
+    def apply(self, *, product_id: int, actor: str) -> StockLevel:
+        data = self.cleaned_data
+        return services.make_hot(
+            product_id=product_id, buckets=data["buckets"], actor=actor, warehouse=data["warehouse"]
         )
 
 

@@ -65,6 +65,9 @@ class PostgreSQLStore(OrmStore):
         }
         if len(lines) == 1 and not connection.in_atomic_block:
             rows = db.fetch_rows(_reserve_sql(lock_first=False, owned=owned), params)
+            if rows[0]["busy"] and not rows[0]["known"]:
+                # Every row of the hot level that holds the line was locked: wait for one.
+                rows = db.fetch_rows(_reserve_sql(lock_first=False, owned=owned, wait=True), params)
         else:
             try:
                 # A savepoint inside a caller's transaction, so a failed statement spoils nothing of it.
@@ -77,9 +80,9 @@ class PostgreSQLStore(OrmStore):
         if not rows[0]["pool_found"]:
             raise PoolNotFound(routing.pool)
         known = any(row["known"] for row in rows)
-        if not known and not any(_is_short(row) for row in rows) and any(row["needs_plan"] for row in rows):
-            # A product has several levels in the pool, or no free bucket of a hot level held
-            # a line whole: the planned path locks the rows and chooses.
+        if not known and not any(_is_short(row) for row in rows) and any(_for_the_plan(row) for row in rows):
+            # A product has several levels in the pool, or no row of a hot level held a line
+            # whole when tried: the planned path locks the rows and chooses.
             return super().take(
                 order_id=order_id, lines=lines, actor=actor, ttl=ttl, client_id=client_id, routing=routing
             )
@@ -157,9 +160,13 @@ def _reserved_entry(row: dict, actor: str) -> InventoryLog:
     return entry
 
 
+def _for_the_plan(row: dict) -> bool:
+    return row["needs_plan"] or row["busy"]
+
+
 def _is_short(row: dict) -> bool:
     """Not taken, and not for the service (a known line) or the planned path to decide."""
-    return row["held__id"] is None and not row["known"] and not row["needs_plan"]
+    return row["held__id"] is None and not row["known"] and not _for_the_plan(row)
 
 
 def _line_outcome(row: dict, *, taken: bool) -> LineOutcome:
@@ -178,7 +185,7 @@ def _line_outcome(row: dict, *, taken: bool) -> LineOutcome:
 
 
 @cache
-def _reserve_sql(*, lock_first: bool, owned: bool) -> str:
+def _reserve_sql(*, lock_first: bool, owned: bool, wait: bool = False) -> str:
     taken = {
         "available_delta": counters.sql_term("-target.quantity"),
         # Taken into reserved stock: it only adds, so the guard need not look at it.
@@ -193,6 +200,9 @@ def _reserve_sql(*, lock_first: bool, owned: bool) -> str:
         of_another_client="AND client_id IS DISTINCT FROM %(client_id)s" if owned else "AND client_id IS NOT NULL",
         candidates=_unqualified(_compiled(*candidates.query.sql_with_params())),
         lock_first="true" if lock_first else "false",
+        # A try never waits; the wait is the UPDATE's, for one row, with no other row locked
+        # (a try's row whose recheck failed stays locked to the end of its statement).
+        bucket="" if wait else "FOR UPDATE SKIP LOCKED",
         take_changes=_set_list(counters.changes(**taken)),
         take_guard=_where(counters.guard(**taken)),
         hold_insert=_insert_select(

@@ -24,7 +24,7 @@ candidate AS MATERIALIZED (
 -- several, it takes nothing and the planned path (the ORM store's take) chooses.
 level AS (
     SELECT product_id, count(DISTINCT warehouse_id) AS levels, count(*) AS rows, min(id) AS own_id,
-        min(warehouse_id) AS warehouse_id, sum(available_stock) AS available
+        min(warehouse_id) AS warehouse_id, sum(available_stock)::bigint AS available
     FROM candidate GROUP BY product_id
 ),
 -- With several lines, the rows of one-row levels are locked in lock order before any
@@ -36,15 +36,16 @@ locked AS MATERIALIZED (
     ORDER BY {lock_order} FOR UPDATE
 ),
 -- The row each line takes: a one-row level's own row (the UPDATE waits for it), or a
--- bucket of a hot level that holds the line whole and that no one else has locked,
--- tried in random order so that buyers spread over the buckets; none free: NULL.
--- The one-time filter on `locked` runs it first.
+-- row of a hot level that holds the line whole ({bucket}): on the first try one that
+-- no one else has locked, in random order so that buyers spread over the buckets
+-- (none free: NULL); on the second try of a one-line order one at random, which the
+-- UPDATE waits for like a one-row level's. The one-time filter on `locked` runs first.
 target AS (
     SELECT line.product_id, line.quantity, CASE WHEN level.rows = 1 THEN level.own_id ELSE (
         SELECT bucket.id FROM {levels} AS bucket
         WHERE bucket.product_id = line.product_id AND bucket.warehouse_id = level.warehouse_id
             AND bucket.available_stock >= line.quantity
-        ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED
+        ORDER BY random() LIMIT 1 {bucket}
     ) END AS id
     FROM line JOIN level ON level.product_id = line.product_id
     WHERE level.levels = 1 AND (SELECT count(*) FROM locked) >= 0
@@ -77,10 +78,10 @@ SELECT line.product_id AS line_product_id,
             AND overdue.expires_at <= statement_timestamp()
     ) ELSE false END AS has_overdue_holds,
     line.product_id IN (SELECT product_id FROM known) OR EXISTS (SELECT 1 FROM foreign_order) AS known,
-    -- the planned path decides: a product has several levels in the pool, or a hot
-    -- level holds the line but no free bucket held it whole
-    EXISTS (SELECT 1 FROM level WHERE levels > 1)
-        OR (held.held__id IS NULL AND level.rows > 1 AND level.available >= line.quantity) AS needs_plan,
+    -- the planned path decides (a product has several levels in the pool), or another
+    -- try: a hot level holds the line but no free row of it held it whole
+    EXISTS (SELECT 1 FROM level WHERE levels > 1) AS needs_plan,
+    held.held__id IS NULL AND level.rows > 1 AND level.available >= line.quantity AS busy,
     EXISTS (SELECT 1 FROM {pool} WHERE code = %(pool)s) AS pool_found,
     held.*,
     logged.*
