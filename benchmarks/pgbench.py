@@ -23,6 +23,7 @@ from hdrh.histogram import HdrHistogram
 
 from benchmarks.capture_sql import captured_sql
 from benchmarks.data import database_url
+from benchmarks.server import busy_share, machine_cpu
 
 CAPTURE_ORDER_PREFIX = "pgbench-capture-"
 # A fresh order id per transaction. An expression, not a literal: with -M prepared the
@@ -132,7 +133,9 @@ def run_pgbench(database: str, script: str, *, clients: int, duration_s: int) ->
             *("-c", str(clients), "-j", str(min(clients, 2)), "-T", str(duration_s)),
             *("-l", "--log-prefix", str(Path(workdir) / "tx"), database),
         ]
+        cpu_before = machine_cpu()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
+        busy = busy_share(cpu_before, machine_cpu())
         if done.returncode != 0:
             raise RuntimeError(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
         histogram, failed = _latencies(Path(workdir).glob("tx*"))
@@ -144,6 +147,8 @@ def run_pgbench(database: str, script: str, *, clients: int, duration_s: int) ->
         "p99_ms": histogram.get_value_at_percentile(99) / 1000,
         "transactions": histogram.get_total_count(),
         "failed": failed,
+        # pgbench, PostgreSQL and anything else on the machine: near 100 %, the run was CPU-bound.
+        "machine_cpu_busy": busy,
     }
 
 

@@ -1,6 +1,7 @@
 """The tables of benchmarks/RESULTS.md from one run's figures: medians over the rounds, ratios, targets."""
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +51,8 @@ def render(results: dict) -> str:
             f"Mode: {results['mode']}, {len(rounds)} round(s); each figure is the median over the rounds. "
             "Load average (1 min) before/after each round: "
             + ", ".join(f"{r['load_before']:.1f}/{r['load_after']:.1f}" for r in rounds)
+            + "; CPU busy just before each round: "
+            + ", ".join(f"{r['busy_before']:.0%}" if "busy_before" in r else "?" for r in rounds)
             + ".",
             # A run of some of the scenarios (`--scenarios`) has only their tables.
             *(render_table(rounds, results["sizes"]) for name, render_table in TABLES if name in rounds[0]),
@@ -111,6 +114,9 @@ def _pgbench_hot_rows(rounds: list[dict]) -> list[list]:
         ["pgbench reserve p50 / p99 ms: 16 buckets / one row",
          f"{fig('hot', 'p50_ms'):.1f} / {fig('hot', 'p99_ms'):.1f}",
          f"{fig('one_row', 'p50_ms'):.1f} / {fig('one_row', 'p99_ms'):.1f}", "", "", ""],
+        ["machine CPU busy during pgbench (all processes), and its CPU ms per reserve: 16 buckets / one row",
+         f"{fig('hot', 'machine_cpu_busy'):.0%}, {_machine_cpu_ms(rounds, 'hot'):.2f} ms",
+         f"{fig('one_row', 'machine_cpu_busy'):.0%}, {_machine_cpu_ms(rounds, 'one_row'):.2f} ms", "", "", ""],
     ]  # fmt: skip
     if all("hot_statement" in r["pgbench_hot"] for r in rounds):
         statement, share = fig("hot_statement", "reserves_per_s"), fig("hot_statement", "reserving_share")
@@ -118,6 +124,16 @@ def _pgbench_hot_rows(rounds: list[dict]) -> list[list]:
                      f"{_n(statement)} ({share:.0%})", f"one row {_n(one_row)}/s", f"{statement / one_row:.2f}",
                      "", ""])  # fmt: skip
     return rows
+
+
+def _machine_cpu_ms(rounds: list[dict], name: str) -> float:
+    """The machine's busy CPU time over a pgbench run per reserve it made (this machine's CPUs)."""
+
+    def per_reserve(r: dict) -> float:
+        run = r["pgbench_hot"][name]
+        return 1000 * run["machine_cpu_busy"] * (os.cpu_count() or 1) / run["reserves_per_s"]
+
+    return med(rounds, per_reserve)
 
 
 def _flash_hot_rows(rounds: list[dict], bare: float, bare_p99: float) -> list[list]:

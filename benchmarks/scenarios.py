@@ -42,15 +42,20 @@ class Context:
     def new_product_id(self) -> int:
         return next(self.product_ids)
 
+    def cpu_seconds(self) -> dict:
+        """The CPU used so far by the server and by its database's PostgreSQL backends."""
+        return cpu_seconds(self.server_pid, self.env["DATABASE_URL"].rsplit("/", 1)[1])
+
     def load(self, **run_options) -> dict:
         """One load run's figures, with the CPU the server and PostgreSQL spent per request."""
-        before = cpu_seconds(self.server_pid)
+        before = self.cpu_seconds()
         report = run(self.base_url, **run_options)
-        return {**report.summary(), **cpu_per_request(before, cpu_seconds(self.server_pid), report.requests)}
+        return {**report.summary(), **cpu_per_request(before, self.cpu_seconds(), report.requests)}
 
 
 def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
-    """CPU milliseconds per request: steadier than rates on a shared machine (PostgreSQL's includes any other load)."""
+    """CPU milliseconds per request: steadier than rates on a shared machine (PostgreSQL's counts only the
+    server's own database)."""
     if not requests:
         return {}
     return {f"{name}_cpu_ms": 1000 * cpu_used(before[name], after[name]) / requests for name in after}
@@ -107,17 +112,17 @@ def flash_sale(ctx: Context, *, stock: int, extra_attempts: int, clients: int = 
     step = _reserving(product_id, "flash")
 
     # CPU is read at the start, at the first sold-out answer and at the end: the cost of each phase.
-    cpu = [cpu_seconds(ctx.server_pid)]
+    cpu = [ctx.cpu_seconds()]
 
     def sold_out_enough(recorder: Recorder) -> bool:
         if len(cpu) == 1 and recorder.count(SOLD_OUT):
-            cpu.append(cpu_seconds(ctx.server_pid))
+            cpu.append(ctx.cpu_seconds())
         return recorder.count(SOLD_OUT) >= extra_attempts
 
     report = run(
         ctx.base_url, clients=clients, step=step, headers=ctx.headers(ctx.internal_token), until=sold_out_enough
     )
-    cpu.append(cpu_seconds(ctx.server_pid))
+    cpu.append(ctx.cpu_seconds())
     phases = {}
     if len(cpu) == 3:
         phases = {
@@ -326,8 +331,13 @@ def expiry(
     data.analyze(ctx.db)
     product_id = ctx.new_product_id()
     data.create_product(ctx.db, product_id, NEVER_SOLD_OUT)
+    baseline = ctx.load(
+        clients=clients,
+        step=_reserving(product_id, "exp-before"),
+        headers=ctx.headers(ctx.internal_token),
+        duration_s=baseline_s,
+    )
     step = _reserving(product_id, "exp")
-    baseline = ctx.load(clients=clients, step=step, headers=ctx.headers(ctx.internal_token), duration_s=baseline_s)
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     output = LOG_DIR / "cleanup_reservations.log"

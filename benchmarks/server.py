@@ -44,9 +44,14 @@ def gunicorn_pids(master_pid: int) -> list[int]:
     return [master_pid, *workers]
 
 
-def cpu_seconds(master_pid: int) -> dict[str, dict[int, float]]:
-    """CPU time used so far, per process: the server's (master and workers) and PostgreSQL's."""
-    postgres = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _comm(p) == "postgres"]
+def cpu_seconds(master_pid: int, database: str) -> dict[str, dict[int, float]]:
+    """CPU time used so far, per process: the server's (master and workers) and that of the PostgreSQL
+    backends connected to `database` (others share the server: their load is not counted)."""
+    postgres = [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and _comm(p) == "postgres" and _backend_database(p) == database
+    ]
     return {
         "app": {pid: _process_cpu_s(pid) for pid in gunicorn_pids(master_pid)},
         "postgres": {pid: _process_cpu_s(pid) for pid in postgres},
@@ -57,6 +62,28 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds between two readings: a process that started since counts from zero; one that ended
     since (a database connection that was closed) is lost, so the figure is a lower bound."""
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def machine_cpu() -> tuple[int, int]:
+    """The machine's busy and total CPU time so far, in clock ticks (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's CPU time that was busy between two machine_cpu() readings."""
+    return (after[0] - before[0]) / max(1, after[1] - before[1])
+
+
+def _backend_database(proc: Path) -> str:
+    """The database of a PostgreSQL backend, from the title it sets: "postgres: 15/main: USER DATABASE HOST ..."."""
+    try:
+        title = (proc / "cmdline").read_bytes().decode(errors="replace").strip("\0 ")
+    except OSError:
+        return ""
+    words = title.split(": ", 2)[-1].split()
+    return words[1] if len(words) > 1 else ""
 
 
 def _comm(proc: Path) -> str:

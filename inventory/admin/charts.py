@@ -51,12 +51,22 @@ def stock_chart(
     """Step lines of available and reserved stock after each entry, up to `now`.
 
     `entries` are oldest first, of one level or of several: the lines are then their sums.
-    `levels` are the product's levels as they are now: one that no entry changed held its
-    figures all along, and adds them throughout. None when there is nothing to draw.
+    `levels` are the product's levels as they are now: what no entry changed was held all
+    along, and adds throughout. None when there is nothing to draw.
     """
     if not entries:
         return None
-    available, reserved = _summed(entries, levels)
+    summed_available, summed_reserved = _summed(entries, levels)
+    # Entries of one statement (a hot level's rebalance, row by row) share their moment: only
+    # the figures after the last of them were ever there to see.
+    shown = [
+        index
+        for index, entry in enumerate(entries)
+        if index + 1 == len(entries) or entries[index + 1].created_at != entry.created_at
+    ]
+    moments = [entries[index].created_at for index in shown]
+    available = [summed_available[index] for index in shown]
+    reserved = [summed_reserved[index] for index in shown]
     first_at = entries[0].created_at
     span = max((now - first_at).total_seconds(), 1.0)
     top = max(*available, *reserved) or 1
@@ -72,10 +82,10 @@ def stock_chart(
     def step_line(values: list[int]) -> str:
         # Hold each level until the next entry changes it, then up to `now`.
         points = []
-        for entry, value in zip(entries, values, strict=True):
+        for moment, value in zip(moments, values, strict=True):
             if points:
-                points.append((x(entry.created_at), points[-1][1]))
-            points.append((x(entry.created_at), y(value)))
+                points.append((x(moment), points[-1][1]))
+            points.append((x(moment), y(value)))
         points.append((x(now), points[-1][1]))
         return " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
 
@@ -95,19 +105,22 @@ def stock_chart(
 def _summed(entries: Sequence[InventoryLog], levels: Sequence[StockLevel]) -> tuple[list[int], list[int]]:
     """The available and reserved stock over all levels after each entry.
 
-    A level's entries chain (each starts where the one before ended), so before its first
-    entry here a level held that entry's before-values.
+    Each stock row's entries chain (each starts where the one before ended, the last ends
+    at the row's counters), and a hot level has a chain per row: before its first entry
+    here a row held that entry's before-values. The rows of `levels` that no entry here
+    changed held, all along, what their level holds now beyond its changed rows' last figures.
     """
-    changed = {entry.warehouse_id for entry in entries}
-    resting = [level for level in levels if level.warehouse_id not in changed]
-    resting_available = sum(level.available_stock for level in resting)
-    resting_reserved = sum(level.reserved_stock for level in resting)
-    held: dict[int, tuple[int, int]] = {}
+    held: dict[tuple[int, int], tuple[int, int]] = {}
     for entry in entries:
-        held.setdefault(entry.warehouse_id, (entry.available_before, entry.reserved_before))
+        held.setdefault((entry.warehouse_id, entry.bucket), (entry.available_before, entry.reserved_before))
+    last = {(entry.warehouse_id, entry.bucket): (entry.available_after, entry.reserved_after) for entry in entries}
+    shown = {level.warehouse_id for level in levels}
+    changed = [figures for (warehouse_id, _bucket), figures in last.items() if warehouse_id in shown]
+    resting_available = sum(level.available_stock for level in levels) - sum(figures[0] for figures in changed)
+    resting_reserved = sum(level.reserved_stock for level in levels) - sum(figures[1] for figures in changed)
     available, reserved = [], []
     for entry in entries:
-        held[entry.warehouse_id] = (entry.available_after, entry.reserved_after)
+        held[entry.warehouse_id, entry.bucket] = (entry.available_after, entry.reserved_after)
         available.append(resting_available + sum(figures[0] for figures in held.values()))
         reserved.append(resting_reserved + sum(figures[1] for figures in held.values()))
     return available, reserved

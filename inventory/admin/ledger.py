@@ -89,10 +89,10 @@ class InventoryLogAdmin(ProductColumn, ReadOnlyAdmin):
 
     @admin.display(description=_("operation"), ordering="operation")
     def operation_column(self, entry: InventoryLog) -> str:
-        # The level's warehouse, whose before/after figures the entry shows.
-        return format_html(
-            '{} <span class="product-label">@ {}</span>', entry.get_operation_display(), entry.warehouse.code
-        )
+        # The row whose before/after figures the entry shows: its level's warehouse, and the
+        # row's number when it is one of a hot level's other rows ("@ default #3").
+        row = entry.warehouse.code if not entry.bucket else f"{entry.warehouse.code} #{entry.bucket}"
+        return format_html('{} <span class="product-label">@ {}</span>', entry.get_operation_display(), row)
 
     @admin.display(description=_("quantity"), ordering="quantity")
     def quantity_column(self, entry: InventoryLog):

@@ -1,8 +1,9 @@
-"""The permission to make a level hot (issue 15), given to "Warehouse managers" (0003, 0012)."""
+"""The permission to make a level hot (issue 15), given to "Warehouse managers" (0003, 0012),
+and the partial index of hot levels' rows."""
 
 import importlib
 
-from django.db import migrations
+from django.db import migrations, models
 
 _groups = importlib.import_module("inventory.migrations.0012_warehouse_group_permissions")
 
@@ -45,6 +46,14 @@ class Migration(migrations.Migration):
                 "verbose_name": "inventory item",
                 "verbose_name_plural": "inventory",
             },
+        ),
+        migrations.AddIndex(
+            model_name="stockrow",
+            index=models.Index(
+                condition=models.Q(("bucket__gt", 0), ("buckets__gt", 1), _connector="OR"),
+                fields=["product"],
+                name="stocklevel_hot_idx",
+            ),
         ),
         migrations.RunPython(grant, revoke),
     ]

@@ -198,6 +198,8 @@ class StockRow(models.Model):
         ]
         indexes = [
             models.Index(fields=["warehouse", "product"], name="stocklevel_warehouse_idx"),
+            # The few rows of hot levels (the rebalancer, the admin's "hot" filter), whatever the table's size.
+            models.Index(fields=["product"], name="stocklevel_hot_idx", condition=Q(bucket__gt=0) | Q(buckets__gt=1)),
             models.Index(
                 F("available_stock"),
                 F("product_id"),

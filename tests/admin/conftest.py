@@ -9,8 +9,9 @@ from django.db.migrations.loader import MigrationLoader
 from inventory import services
 
 GROUPS_MIGRATION = "0003_warehouse_groups"
-# The groups' permissions of stock per warehouse, given by a later migration.
+# The groups' permissions of stock per warehouse and of hot levels, given by later migrations.
 GROUP_PERMISSIONS_MIGRATION = "0012_warehouse_group_permissions"
+HOT_PERMISSION_MIGRATION = "0014_hot_permission"
 _product_ids = itertools.count(500_000)
 
 
@@ -21,12 +22,15 @@ def create_warehouse_groups(django_db_setup, django_db_blocker):
         loader = MigrationLoader(connection)
         groups_apps = loader.project_state(("inventory", GROUPS_MIGRATION)).apps
         permissions_apps = loader.project_state(("inventory", GROUP_PERMISSIONS_MIGRATION)).apps
+        hot_apps = loader.project_state(("inventory", HOT_PERMISSION_MIGRATION)).apps
     groups = importlib.import_module(f"inventory.migrations.{GROUPS_MIGRATION}")
     permissions = importlib.import_module(f"inventory.migrations.{GROUP_PERMISSIONS_MIGRATION}")
+    hot = importlib.import_module(f"inventory.migrations.{HOT_PERMISSION_MIGRATION}")
 
     def create() -> None:
         groups.create_groups(groups_apps, None)
         permissions.grant_permissions(permissions_apps, None)
+        hot.grant(hot_apps, None)
 
     return create
 

@@ -207,3 +207,28 @@ def test_the_language_switch_keeps_the_choice(signed_in, live_server, language, 
     screenshot("index-zh")
     page.click("#language-switch button[lang=en]")
     expect(page.locator("#site-name")).to_have_text("Inventory back office")
+
+
+def test_a_hot_item_page(signed_in, live_server, language, screenshot):
+    """An item whose default level is spread over 16 rows for a flash sale, seen by a manager who may change it."""
+    services.make_hot(product_id=BIG, buckets=16, actor="lead")
+    Group.objects.get(name="Warehouse managers").permissions.add(Permission.objects.get(codename="make_hot_inventory"))
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/inventory/product/{BIG}/")
+    level = page.locator("#stock-levels tr.stock-level", has_text="default")
+    expect(level.locator("td.hot-rows")).to_have_text("16 rows" if language == "en" else "16 行")
+    expect(page.locator("#item-log")).to_contain_text("default #15")
+    screenshot(f"hot-item-{language}")
+    fits_the_screen(page)
+    level.locator("a.stock-form-link").last.click()  # the level's flash sale rows
+    expect(page.locator("#id_buckets")).to_be_focused()
+    expect(page.locator("#id_buckets")).to_have_value("16")
+    expect(page.locator("#figure-rows")).to_have_text("16")
+    screenshot(f"hot-form-{language}")
+    fits_the_screen(page)
+    page.goto(f"{live_server.url}/admin/inventory/inventory/?hot=yes")  # the list's marker, beside the badge
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list td.field-status_column")).to_contain_text("hot" if language == "en" else "热点")
+    screenshot(f"hot-list-{language}")
+    fits_the_screen(page)
+    badges_on_one_line(page)

@@ -16,7 +16,8 @@ pytestmark = [
 BEFORE = [("inventory", "0012_warehouse_group_permissions")]
 
 # Issue 14's traffic on 0012's schema: products 1..20 in `default`, an order each, every third paid.
-TRAFFIC_OF_0012 = """
+HOME = "(SELECT id FROM inventory_warehouse WHERE code = 'default') AS home"
+TRAFFIC_OF_0012 = f"""
 INSERT INTO inventory_warehouse (id, code, name, region, priority, accepts_orders, created_at)
 VALUES (1, 'default', 'Default warehouse', '', 0, true, now()) ON CONFLICT DO NOTHING;
 INSERT INTO inventory_pool (code, name, strategy, every_warehouse, created_at)
@@ -25,22 +26,23 @@ INSERT INTO inventory_inventory (product_id, sku, name, created_at)
 SELECT p, '', '', now() FROM generate_series(1, 20) AS p;
 INSERT INTO inventory_stocklevel (product_id, warehouse_id, available_stock, reserved_stock, in_transit,
     low_stock_threshold, version, created_at, updated_at)
-SELECT p, (SELECT id FROM inventory_warehouse WHERE code = 'default'), 10 + p - 2, CASE WHEN p % 3 = 0 THEN 0 ELSE 2 END, 0, 10, 3, now(), now()
-FROM generate_series(1, 20) AS p;
+SELECT p, home.id, 10 + p - 2, CASE WHEN p % 3 = 0 THEN 0 ELSE 2 END, 0, 10, 3, now(), now()
+FROM generate_series(1, 20) AS p, {HOME};
 INSERT INTO inventory_inventorylog (product_id, warehouse_id, operation, quantity, available_before,
     available_after, reserved_before, reserved_after, order_id, actor, reason, reference, created_at)
-SELECT p, (SELECT id FROM inventory_warehouse WHERE code = 'default'), 'create', 10 + p, 0, 10 + p, 0, 0, '', 'migration-test', '', '', now() FROM generate_series(1, 20) AS p
+SELECT p, home.id, 'create', 10 + p, 0, 10 + p, 0, 0, '', 'migration-test', '', '', now()
+FROM generate_series(1, 20) AS p, {HOME}
 UNION ALL
-SELECT p, (SELECT id FROM inventory_warehouse WHERE code = 'default'), 'reserve', 2, 10 + p, 10 + p - 2, 0, 2, 'O-' || p, 'order-app', '', '', now()
-FROM generate_series(1, 20) AS p
+SELECT p, home.id, 'reserve', 2, 10 + p, 10 + p - 2, 0, 2, 'O-' || p, 'order-app', '', '', now()
+FROM generate_series(1, 20) AS p, {HOME}
 UNION ALL
-SELECT p, (SELECT id FROM inventory_warehouse WHERE code = 'default'), 'deduct', 2, 10 + p - 2, 10 + p - 2, 2, 0, 'O-' || p, 'order-app', '', '', now()
-FROM generate_series(1, 20) AS p WHERE p % 3 = 0;
+SELECT p, home.id, 'deduct', 2, 10 + p - 2, 10 + p - 2, 2, 0, 'O-' || p, 'order-app', '', '', now()
+FROM generate_series(1, 20) AS p, {HOME} WHERE p % 3 = 0;
 INSERT INTO inventory_reservation (product_id, warehouse_id, order_id, quantity, status, reacquired, expires_at,
     created_at, updated_at)
-SELECT p, (SELECT id FROM inventory_warehouse WHERE code = 'default'), 'O-' || p, 2, CASE WHEN p % 3 = 0 THEN 'confirmed' ELSE 'active' END, false,
+SELECT p, home.id, 'O-' || p, 2, CASE WHEN p % 3 = 0 THEN 'confirmed' ELSE 'active' END, false,
     now() + interval '30 minutes', now(), now()
-FROM generate_series(1, 20) AS p;
+FROM generate_series(1, 20) AS p, {HOME};
 """
 
 
