@@ -158,7 +158,7 @@ class ConditionFilter(admin.SimpleListFilter):
 class StockStatusFilter(ConditionFilter):
     title = _("stock")
     parameter_name = "stock"
-    # The fields are the product's sums and a level's alike: WarehouseFilter applies them to one level.
+    # Of the product's sums; with a warehouse, WarehouseFilter asks the same of that level (low_levels, empty_levels).
     conditions = {
         "low": (_("Low stock (at or below threshold)"), Q(available_stock__lte=F("low_stock_threshold"))),
         "out": (_("Out of stock"), Q(available_stock=0)),
@@ -190,14 +190,15 @@ class WarehouseFilter(admin.SimpleListFilter):
             return queryset
         if not limits.is_location_code(code):
             raise IncorrectLookupParameters(_("A warehouse code is %(rule)s.") % {"rule": gettext(CODE_RULE)})
-        condition = StockStatusFilter.conditions.get(request.GET.get(StockStatusFilter.parameter_name))
-        if condition is None:
-            # A level is there when its own row is: the rows' index answers, where the view of
-            # levels would first sum the rows of every level (seconds at a million products).
-            levels = StockRow.objects.filter(product_id=OuterRef("product_id"), warehouse__code=code, bucket=0)
-        else:
-            levels = StockLevel.objects.filter(condition[1], product_id=OuterRef("product_id"), warehouse__code=code)
-        return queryset.filter(Exists(levels))
+        # A level is there when its own row is; a low or empty one is read from the rows' index
+        # of low rows (`low_levels`): the view of levels would first sum the rows of every level.
+        of_level = {"product_id": OuterRef("product_id"), "warehouse__code": code}
+        levels = {"low": selectors.low_levels, "out": selectors.empty_levels}.get(
+            request.GET.get(StockStatusFilter.parameter_name)
+        )
+        if levels is None:
+            return queryset.filter(Exists(StockRow.objects.filter(bucket=0, **of_level)))
+        return queryset.filter(Exists(levels(**of_level)))
 
 
 class HotFilter(admin.SimpleListFilter):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Abs, Now
 
 from inventory.models import (
@@ -36,6 +36,35 @@ def matching_items(items: QuerySet[Inventory], *, product_id: int | None, term: 
 def levels_of(product_id: int) -> QuerySet[StockLevel]:
     """A product's levels, preferred warehouse first."""
     return StockLevel.objects.filter(product_id=product_id).order_by("warehouse__priority", "warehouse__code")
+
+
+def low_levels(**of_levels) -> QuerySet[StockRow]:
+    """The own rows (bucket 0) of the levels at or below their threshold, summed over their rows;
+    `of_levels` narrows them (`warehouse_id=...`, `product_id=OuterRef(...)`).
+
+    A level can only be low when its own row is (the row's share of the stock is at most
+    the level's, and the threshold is its own), so the rows' partial index of low rows
+    narrows first, and only those levels are summed: the view of levels would sum them all.
+    """
+    return _own_rows_of_low_levels(of_levels).filter(level_available__lte=F("low_stock_threshold"))
+
+
+def empty_levels(**of_levels) -> QuerySet[StockRow]:
+    """The own rows of the levels with no available stock (see `low_levels`)."""
+    return _own_rows_of_low_levels(of_levels).filter(available_stock=0, level_available=0)
+
+
+def _own_rows_of_low_levels(of_levels: dict) -> QuerySet[StockRow]:
+    summed = (
+        StockRow.objects.filter(product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"))
+        .order_by()
+        .values("product_id")
+        .annotate(total=Sum("available_stock"))
+        .values("total")
+    )
+    return StockRow.objects.filter(bucket=0, available_stock__lte=F("low_stock_threshold"), **of_levels).alias(
+        level_available=Subquery(summed)
+    )
 
 
 def low_stock_items() -> QuerySet[Inventory]:
@@ -266,8 +295,7 @@ def dashboard_figures(
     if warehouse_id is None:
         low, out = low_stock_items(), Inventory.objects.filter(available_stock=0)
     else:
-        levels = StockLevel.objects.filter(warehouse_id=warehouse_id)
-        low, out = levels.filter(available_stock__lte=F("low_stock_threshold")), levels.filter(available_stock=0)
+        low, out = low_levels(warehouse_id=warehouse_id), empty_levels(warehouse_id=warehouse_id)
         active, endings = active.filter(warehouse_id=warehouse_id), endings.filter(warehouse_id=warehouse_id)
     endings = dict(endings.values("operation").annotate(count=Count("id")).values_list("operation", "count"))
     return DashboardFigures(

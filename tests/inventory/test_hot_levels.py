@@ -11,6 +11,7 @@ from inventory.exceptions import (
     VersionConflict,
 )
 from inventory.models import InventoryLog, Reservation, StockLevel, StockRow
+from inventory.selectors import empty_levels, low_levels
 from inventory.services import TransferLineInput, allocation
 from tests.inventory.helpers import assert_invariants, stock_of
 from tests.inventory.test_services_reserve import make_overdue, reserve
@@ -233,3 +234,20 @@ class TestAllocationOfRows:
         assert allocation.gather(0, 5, [(0, 1), (1, 2), (2, 3)]) == ((2, 3), (1, 1))
         assert allocation.gather(0, 1, [(0, 1), (1, 2)]) == ()
         assert allocation.gather(0, 9, [(0, 1), (1, 2)]) is None
+
+
+class TestReadsOfAHotLevel:
+    def test_low_and_empty_levels_are_judged_on_the_levels_sums(self, make_item):
+        item = make_item(available_stock=8, low_stock_threshold=2)
+        hot(item, 4)
+        # Row 0 holds 2 of the 8: low on its own, not as the level.
+        assert rows(item.product_id)[0] == (2, 0)
+        assert not low_levels(product_id=item.product_id).exists()
+
+        services.adjust_stock(product_id=item.product_id, delta=-6, reason="count", actor="lead")
+        assert low_levels(product_id=item.product_id).exists()
+        assert not empty_levels(product_id=item.product_id).exists()
+
+        services.adjust_stock(product_id=item.product_id, delta=-2, reason="count", actor="lead")
+        assert empty_levels(product_id=item.product_id).exists()
+        assert StockLevel.objects.get(product_id=item.product_id).available_stock == 0
