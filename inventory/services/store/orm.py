@@ -65,7 +65,7 @@ class OrmStore:
         low_stock_threshold: int | None = None,
     ) -> bool:
         """One guarded update of a stock row; whether it changed. Stock movements never fail
-        on a version: a caller that edits what a person saw checks it under `lock_level` first."""
+        on a version: a caller that edits what a person saw checks it under `locked_level` first."""
         return self._guarded_update(
             _rows_q([row]),
             available_delta=available_delta,
