@@ -53,9 +53,10 @@ messages: install
 		--ignore=.venv --ignore=tests --ignore=var --ignore=artifacts --ignore=staticfiles --ignore=docs
 	$(PYTHON) manage.py compilemessages --ignore=.venv
 
-# Load benchmarks (benchmarks/RESULTS.md): gunicorn on 127.0.0.1, PostgreSQL databases
-# inventory_bench_*, Redis db 7. `bench` is the short version; `bench-full` runs every
-# scenario at full size three times and profiles the workers.
+# Load benchmarks (benchmarks/RESULTS.md): gunicorn on 127.0.0.1 (and a second one with the
+# sold-out gate off, for a moment), PostgreSQL databases inventory_bench_*, Redis db 7.
+# `bench` is the short version; `bench-full` runs every scenario at full size three times
+# and profiles the workers.
 bench: install
 	$(PYTHON) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PYTHON) -m benchmarks.run

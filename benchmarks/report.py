@@ -143,7 +143,7 @@ def _flash_hot_rows(rounds: list[dict], bare: float, bare_p99: float) -> list[li
     one = med(rounds, lambda r: _label(r["flash"], "reserved", "per_s")) if "flash" in rounds[0] else 0.0
     sales = [r["flash_hot"] for r in rounds]
     oversold = max(sale["oversold"] for sale in sales)
-    lost = max(abs(sale.get("units_not_adding_up", 0)) for sale in sales)
+    lost = max(abs(int(sale.get("units_not_adding_up", 0))) for sale in sales)
     ledger = all(sale["ledger_ok"] for sale in sales)
     errors = sum(sale["server_errors"] for sale in sales)
     return [
@@ -477,7 +477,11 @@ def _statement_kind(sql: str) -> str:
     return f"{verb} {target.strip(chr(34))}{locking}".strip()
 
 
-PHASES = {"selling": "a product in stock", "sold_out": "a sold-out product", "everyday": "the everyday mix"}
+PHASES = {
+    "selling": "reserving a product in stock",
+    "sold_out": "reserving a sold-out product",
+    "everyday": "running the everyday mix",
+}
 
 
 def profile_table(profiles: dict) -> str:
@@ -489,7 +493,7 @@ def profile_table(profiles: dict) -> str:
         own = [[f"{share:.1f}%", f"`{frame}`"] for frame, share in profile["self"][:12]]
         within = [[f"{share:.1f}%", f"`{frame}`"] for frame, share in profile["inclusive"][:45]]
         parts.append(
-            f"### Profile of the workers, 64 clients reserving {PHASES.get(phase, phase)} "
+            f"### Profile of the workers, 64 clients {PHASES.get(phase, phase)} "
             f"(py-spy --gil, {profile['samples']:,} samples, {profile['requests_per_s']:.0f} requests/s)\n\n"
             + table(["self", "function"], own)
             + "\n\n"
@@ -507,7 +511,7 @@ def safe(results: dict) -> bool:
     return (
         ledger_ok
         and all(sale["oversold"] == 0 and sale["ledger_ok"] for sale in flash_sales)
-        and all(sale.get("units_not_adding_up", 0) == 0 for sale in flash_sales)
+        and all(int(sale.get("units_not_adding_up", 0)) == 0 for sale in flash_sales)
         and all(run["oversold"] == 0 and run["levels_not_adding_up"] == 0 for run in routed)
     )
 

@@ -153,7 +153,7 @@ def _sale_check(ctx: Context, product_id: int, stock: int, report) -> dict:
     labels = report.recorder.labels
     return {
         "oversold": max(0, held - stock),
-        "units_not_adding_up": stock - (available + reserved),
+        "units_not_adding_up": stock - int(available + reserved),
         "rows": ctx.db.execute(
             "SELECT COUNT(*) FROM inventory_stocklevel WHERE product_id = %s", [product_id]
         ).fetchone()[0],

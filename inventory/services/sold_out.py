@@ -60,7 +60,8 @@ from redis.backoff import NoBackoff
 from redis.commands.core import Script
 from redis.retry import Retry
 
-from inventory.models import Inventory, Reservation
+from inventory import db
+from inventory.models import Inventory, Reservation, StockRow
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,25 @@ end
 return written
 """
 _FLAGGED = b":1"
+
+
+# `read_states` on PostgreSQL: one hand-written statement, prepared once per connection
+# (inventory/db.py). Read through the ORM (`Inventory.objects`, whose figures are seven
+# correlated subqueries) it cost 3 ms of CPU to build, after every release.
+_STATES_SQL = f"""
+SELECT product.product_id, COALESCE(figures.available, 0), COALESCE(figures.version, 0),
+    CASE WHEN COALESCE(figures.available, 0) = 0 THEN (
+        SELECT min(hold.expires_at) FROM {Reservation._meta.db_table} AS hold
+        WHERE hold.product_id = product.product_id AND hold.status = '{Reservation.Status.ACTIVE}'
+    ) END,
+    statement_timestamp()
+FROM {Inventory._meta.db_table} AS product
+LEFT JOIN LATERAL (
+    SELECT sum(stock.available_stock)::bigint AS available, sum(stock.version)::bigint AS version
+    FROM {StockRow._meta.db_table} AS stock WHERE stock.product_id = product.product_id
+) AS figures ON true
+WHERE product.product_id = ANY(%(product_ids)s::bigint[])
+"""  # noqa: S608 (the models' table names and a status)
 
 
 @dataclass(frozen=True)
@@ -137,19 +157,8 @@ def read_states(product_ids: Collection[int]) -> list[State]:
     The earliest active hold is looked up only for products with no available stock,
     the only ones it matters for.
     """
-    earliest_hold = Subquery(
-        Reservation.objects.filter(product_id=OuterRef("product_id"), status=Reservation.Status.ACTIVE)
-        .order_by()
-        .values("product_id")
-        .annotate(earliest=Min("expires_at"))
-        .values("earliest")
-    )
     read_at = time.monotonic()
-    rows = (
-        Inventory.objects.filter(product_id__in=product_ids)
-        .annotate(earliest_hold=Case(When(available_stock=0, then=earliest_hold)), now=Now())
-        .values_list("product_id", "available_stock", "version", "earliest_hold", "now")
-    )
+    rows = _state_rows(product_ids)
     flag_ms, clear_ms = _ttls_ms()
     states = []
     for product_id, available, version, earliest_hold_expiry, now in rows:
@@ -163,6 +172,24 @@ def read_states(product_ids: Collection[int]) -> list[State]:
                 ttl_ms = max(1, min(flag_ms, until_hold_expires))
         states.append(State(product_id, version, sold_out, ttl_ms, read_at))
     return states
+
+
+def _state_rows(product_ids: Collection[int]) -> Iterable[tuple]:
+    """(product_id, available, version, earliest active hold's expiry or None, the database's now) of each."""
+    if db.postgresql_statements():
+        return db.fetch_all(_STATES_SQL, {"product_ids": list(product_ids)})
+    earliest_hold = Subquery(
+        Reservation.objects.filter(product_id=OuterRef("product_id"), status=Reservation.Status.ACTIVE)
+        .order_by()
+        .values("product_id")
+        .annotate(earliest=Min("expires_at"))
+        .values("earliest")
+    )
+    return (
+        Inventory.objects.filter(product_id__in=product_ids)
+        .annotate(earliest_hold=Case(When(available_stock=0, then=earliest_hold)), now=Now())
+        .values_list("product_id", "available_stock", "version", "earliest_hold", "now")
+    )
 
 
 def publish(states: Sequence[State]) -> None:
