@@ -1,6 +1,8 @@
 """Hot levels through the services, on both stores: buckets, their ledger, and every change of a hot level."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inventory import services
 from inventory.exceptions import (
@@ -251,3 +253,14 @@ class TestReadsOfAHotLevel:
         services.adjust_stock(product_id=item.product_id, delta=-2, reason="count", actor="lead")
         assert empty_levels(product_id=item.product_id).exists()
         assert StockLevel.objects.get(product_id=item.product_id).available_stock == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_product_of_several_levels_is_not_tried_a_second_time(spread_item, store):
+    """The second try waits for a hot level's row; a product of several levels goes to the planned path at once.
+    (Outside a transaction: inside one, a single line runs in a savepoint and never tries twice.)"""
+    item = spread_item(1, 5, 0)
+    with CaptureQueriesContext(connection) as queries:
+        reserve("R-1", (item.product_id, 3))
+    assert sum("taken AS" in query["sql"] for query in queries.captured_queries) == (store == "postgresql")
+    assert stock_of(item.product_id) == (3, 3)

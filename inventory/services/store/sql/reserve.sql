@@ -81,7 +81,7 @@ SELECT line.product_id AS line_product_id,
     -- the planned path decides (a product has several levels in the pool), or another
     -- try: a hot level holds the line but no free row of it held it whole
     EXISTS (SELECT 1 FROM level WHERE levels > 1) AS needs_plan,
-    held.held__id IS NULL AND level.rows > 1 AND level.available >= line.quantity AS busy,
+    held.held__id IS NULL AND level.levels = 1 AND level.rows > 1 AND level.available >= line.quantity AS busy,
     EXISTS (SELECT 1 FROM {pool} WHERE code = %(pool)s) AS pool_found,
     held.*,
     logged.*
