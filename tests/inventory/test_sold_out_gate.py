@@ -332,8 +332,12 @@ class TestRedisDownOrSlow:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("store")
 class TestWiredIntoTheServices:
-    """The services observe their own changes: selling out sets the flag, adding stock clears it."""
+    """The services observe their own changes: selling out sets the flag, adding stock clears it.
+
+    On both stores: the gate's reads are prepared statements on PostgreSQL and the ORM elsewhere.
+    """
 
     def test_a_refusal_of_a_sold_out_product_flags_it_and_the_next_one_is_answered_from_redis(
         self, make_item, django_assert_max_num_queries
