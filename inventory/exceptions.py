@@ -86,6 +86,23 @@ class TransferNotOpen(InventoryError):
         super().__init__(f"Transfer {transfer_id} is {status}.", transfer_id=transfer_id, status=status)
 
 
+class QuotaNotFound(_UnknownCode):
+    code = "quota_not_found"
+    default_message = "No such quota."
+    noun = "quota"
+
+
+class QuotaNotActive(InventoryError):
+    """A quota that has ended, or (for a reserve that names it) is outside its start and end."""
+
+    code = "quota_not_active"
+    status_code = 409
+    default_message = "The quota is not open for this."
+
+    def __init__(self, code: str, why: str) -> None:
+        super().__init__(f"Quota {code} {why}.", code=code)
+
+
 class AlreadyExists(InventoryError):
     code = "already_exists"
     status_code = 409

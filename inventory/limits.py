@@ -50,6 +50,12 @@ MAX_TRANSFER_LINES = 100
 # A hot level spreads its available stock over 1..MAX_BUCKETS rows (1: not hot).
 MAX_BUCKETS = 64
 
+# Quotas (campaigns and customer tiers): a code names one as a location code names a
+# warehouse; a customer tier is a code of the same form. Lower priority is served first.
+QUOTA_NAME_MAX_LENGTH = 200
+MIN_QUOTA_PRIORITY = 0
+MAX_QUOTA_PRIORITY = 1_000
+
 # Orders and holds.
 MAX_LINES_PER_ORDER = 100
 MAX_TTL_SECONDS = 86_400

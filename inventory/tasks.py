@@ -50,6 +50,18 @@ def expire_overdue_reservations() -> int | None:
     return expired
 
 
+@shared_task(name="inventory.end_due_quotas", **RETRIED_ON_DATABASE_ERRORS)
+def end_due_quotas() -> int | None:
+    """End the quotas past their end; None when another run is at it already."""
+    with advisory_lock("inventory.end_due_quotas") as acquired:
+        if not acquired:
+            return None
+        ended = services.end_due_quotas()
+    if ended:
+        logger.info("ended quotas", extra={"ended": ended})
+    return ended
+
+
 @shared_task(name="inventory.rebalance_hot_levels", **RETRIED_ON_DATABASE_ERRORS)
 def rebalance_hot_levels() -> int | None:
     """Even out the hot levels whose rows drifted apart; None when another run is at it already."""

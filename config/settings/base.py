@@ -262,6 +262,12 @@ CELERY_BEAT_SCHEDULE = {
         # A run still queued when the next one is due is redundant: drop it.
         "options": {"expire_seconds": INVENTORY_CLEANUP_INTERVAL},
     },
+    # Quotas past their end return what they set aside (reserves also do it lazily).
+    "end-due-quotas": {
+        "task": "inventory.end_due_quotas",
+        "schedule": float(INVENTORY_CLEANUP_INTERVAL),
+        "options": {"expire_seconds": INVENTORY_CLEANUP_INTERVAL},
+    },
     "send-low-stock-digest": {
         "task": "inventory.send_low_stock_digest",
         "schedule": _digest_schedule,

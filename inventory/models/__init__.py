@@ -9,6 +9,7 @@ from inventory.models.api_clients import ApiClient, ApiClientRole
 from inventory.models.idempotency import IdempotencyKey
 from inventory.models.ledger import InventoryLog, LogOperation
 from inventory.models.preferences import StaffPreference
+from inventory.models.quotas import Quota, QuotaStatus
 from inventory.models.reservations import Reservation, ReservationStatus
 from inventory.models.stock import Inventory, InventoryRowCount, StockLevel, StockRow
 from inventory.models.transfers import OPEN_TRANSFER_STATUSES, Transfer, TransferLine, TransferStatus
@@ -25,6 +26,8 @@ __all__ = [
     "LogOperation",
     "Pool",
     "PoolStrategy",
+    "Quota",
+    "QuotaStatus",
     "Reservation",
     "ReservationStatus",
     "StaffPreference",

@@ -38,6 +38,11 @@ class LogOperation(models.TextChoices):
     TRANSFER_RETURN = "transfer_return", _("Transfer return")
     # Units moved between the rows of one hot level (quantity: the row's signed change).
     REBALANCE = "rebalance", _("Rebalance")
+    # Units of available stock set aside for a quota, returned from one to free stock, or a
+    # quota's terms changed (quantity 0). A draw on a quota is a `reserve` that names it.
+    QUOTA_SET = "quota_set", _("Quota set aside")
+    QUOTA_RETURN = "quota_return", _("Quota returned")
+    QUOTA_CHANGE = "quota_change", _("Quota changed")
 
 
 class InventoryLog(models.Model):
@@ -62,6 +67,8 @@ class InventoryLog(models.Model):
         "reference",
         "created_at",
     )
+    # What an entry of a quota adds (the ledger shows them beside the contract's fields).
+    QUOTA_FIELDS = ("quota", "allotted_change")
 
     product = models.ForeignKey(
         Inventory,
@@ -85,6 +92,13 @@ class InventoryLog(models.Model):
     actor = models.CharField(max_length=limits.MAX_ACTOR_LENGTH)
     reason = models.TextField(blank=True, default="")
     reference = models.CharField(max_length=limits.MAX_REFERENCE_LENGTH, blank=True, default="")
+    # The quota the entry set aside, returned or drew units of, and its change of the row's
+    # `allotted_stock`: the row's and each quota's set-aside units replay as their sums.
+    # Database defaults, so the hand-written statements (which never touch quotas) need not name them.
+    quota = models.ForeignKey(
+        "inventory.Quota", null=True, blank=True, on_delete=models.PROTECT, related_name="log_entries"
+    )
+    allotted_change = models.BigIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(db_default=Now())
 
     objects = AppendOnlyQuerySet.as_manager()

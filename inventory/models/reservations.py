@@ -1,7 +1,7 @@
 """Holds of stock for order lines."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +51,11 @@ class Reservation(models.Model):
         # reservation_list_idx (most rows are the one order application's).
         related_name="reservations",
     )
+    # The quota the line drew on, and how many of its units came from it (the rest: free stock).
+    quota = models.ForeignKey(
+        "inventory.Quota", null=True, blank=True, on_delete=models.PROTECT, related_name="reservations"
+    )
+    quota_units = models.BigIntegerField(default=0, db_default=0)
     # A late payment took the units again after the hold had expired.
     reacquired = models.BooleanField(default=False)
     expires_at = models.DateTimeField()
@@ -69,6 +74,11 @@ class Reservation(models.Model):
                 condition=Q(quantity__gt=0, quantity__lte=limits.MAX_QUANTITY), name="reservation_quantity_in_range"
             ),
             models.CheckConstraint(condition=Q(status__in=ReservationStatus.values), name="reservation_status_valid"),
+            models.CheckConstraint(
+                condition=Q(quota__isnull=True, quota_units=0)
+                | Q(quota__isnull=False, quota_units__gt=0, quota_units__lte=F("quantity")),
+                name="reservation_quota_units_in_range",
+            ),
             models.CheckConstraint(
                 condition=Q(reacquired=False) | Q(status="confirmed"),
                 name="reservation_reacquired_only_confirmed",

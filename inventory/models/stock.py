@@ -162,6 +162,9 @@ class StockRow(models.Model):
     )
     # Units on their way here from another warehouse: in neither warehouse's available or reserved stock.
     in_transit = models.BigIntegerField(default=0)
+    # Of the available stock, the units quotas set aside (`Quota`; row 0's alone): a reserve
+    # that names no quota, an adjustment or a transfer out leaves them (`store/counters.py`).
+    allotted_stock = models.BigIntegerField(default=0, db_default=0)
     low_stock_threshold = models.BigIntegerField(default=limits.DEFAULT_LOW_STOCK_THRESHOLD)
     # Set by the same UPDATE that takes the row to or below its threshold, and
     # cleared by the one that lifts it above: "low since" for digests and dashboard.
@@ -184,6 +187,10 @@ class StockRow(models.Model):
             models.CheckConstraint(condition=Q(available_stock__gte=0), name="stocklevel_available_non_negative"),
             models.CheckConstraint(condition=Q(reserved_stock__gte=0), name="stocklevel_reserved_non_negative"),
             models.CheckConstraint(condition=Q(in_transit__gte=0), name="stocklevel_in_transit_non_negative"),
+            models.CheckConstraint(
+                condition=Q(allotted_stock__gte=0, allotted_stock__lte=F("available_stock")),
+                name="stocklevel_allotted_within_available",
+            ),
             models.CheckConstraint(condition=Q(low_stock_threshold__gte=0), name="stocklevel_threshold_non_negative"),
             models.CheckConstraint(condition=Q(version__gte=1), name="stocklevel_version_positive"),
             models.CheckConstraint(
@@ -192,7 +199,7 @@ class StockRow(models.Model):
             ),
             # The level's settings are its own row's; a bucket row carries stock only.
             models.CheckConstraint(
-                condition=Q(bucket=0) | Q(buckets=1, in_transit=0, low_stock_threshold=0),
+                condition=Q(bucket=0) | Q(buckets=1, in_transit=0, low_stock_threshold=0, allotted_stock=0),
                 name="stocklevel_bucket_carries_stock_only",
             ),
         ]
@@ -250,6 +257,8 @@ class StockLevel(StockFigures, models.Model):
     reserved_stock = models.BigIntegerField()
     total_stock = models.BigIntegerField()
     in_transit = models.BigIntegerField()
+    # Of the available stock, the units quotas set aside (row 0's); not in the contract's record.
+    allotted_stock = models.BigIntegerField()
     low_stock_threshold = models.BigIntegerField()
     low_stock_since = models.DateTimeField(null=True)
     version = models.BigIntegerField()

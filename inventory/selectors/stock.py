@@ -14,6 +14,7 @@ from inventory.models import (
     Inventory,
     InventoryLog,
     InventoryRowCount,
+    Quota,
     Reservation,
     StockLevel,
     StockRow,
@@ -121,6 +122,7 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
     levels = StockRow.objects.order_by("product_id", "warehouse_id", "bucket")
     entries = InventoryLog.objects.order_by("product_id", "id")
     holds = Reservation.objects.filter(status=Reservation.Status.ACTIVE)
+    quotas = Quota.objects.all()
     shipments = TransferLine.objects.filter(transfer__status__in=OPEN_TRANSFER_STATUSES)
     if product_id is not None:
         levels = levels.filter(product_id=product_id)
@@ -151,12 +153,15 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
             "available_after",
             "reserved_before",
             "reserved_after",
+            "allotted_change",
+            "quota_id",
         ).iterator(chunk_size=5000),
         key=lambda entry: entry[0],
     )
     level_rows = levels.values_list(
-        "product_id", "warehouse_id", "bucket", "available_stock", "reserved_stock", "in_transit"
+        "product_id", "warehouse_id", "bucket", "available_stock", "reserved_stock", "in_transit", "allotted_stock"
     ).iterator(chunk_size=5000)
+    set_aside = dict((quotas.filter(product_id=product_id) if product_id else quotas).values_list("id", "allotted"))
     pending = next(log_by_product, None)
     for product, product_levels in groupby(level_rows, key=lambda level: level[0]):
         product_entries = []
@@ -164,6 +169,7 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
             product_entries = list(pending[1])
             pending = next(log_by_product, None)
         problems = _replay_product(list(product_levels), product_entries, held, travelling)
+        problems += _replay_quotas(product_entries, set_aside)
         if problems:
             yield LedgerDiscrepancy(product, problems)
 
@@ -178,9 +184,13 @@ def _replay_product(rows: list[tuple], entries: list[tuple], held: dict, travell
         by_row[(entry[1], entry[2])].append(entry)
     problems = []
     on_hand = 0
-    for product_id, warehouse_id, bucket, available, reserved, in_transit in rows:
+    for product_id, warehouse_id, bucket, available, reserved, in_transit, allotted in rows:
         where = f"warehouse {warehouse_id}: " if bucket == 0 else f"warehouse {warehouse_id} bucket {bucket}: "
-        problems += [where + p for p in _replay_row(by_row.pop((warehouse_id, bucket), []), available, reserved)]
+        row_entries = by_row.pop((warehouse_id, bucket), [])
+        problems += [where + p for p in _replay_row(row_entries, available, reserved)]
+        logged_aside = sum(entry[10] for entry in row_entries)
+        if allotted != logged_aside:
+            problems.append(f"{where}allotted_stock={allotted} but the log set aside {logged_aside}")
         holding = held.get((product_id, warehouse_id, bucket), 0)
         if reserved != holding:
             problems.append(f"{where}reserved_stock={reserved} but active reservations hold {holding}")
@@ -202,6 +212,19 @@ def _replay_product(rows: list[tuple], entries: list[tuple], held: dict, travell
     return problems
 
 
+def _replay_quotas(entries: list[tuple], set_aside: dict[int, int]) -> list[str]:
+    """Each quota the entries name sets aside what its entries' changes of `allotted_stock` sum to."""
+    logged: dict[int, int] = defaultdict(int)
+    for entry in entries:
+        if entry[11] is not None:
+            logged[entry[11]] += entry[10]
+    return [
+        f"quota {quota_id} sets aside {set_aside.get(quota_id, 0)}, its log entries {units}"
+        for quota_id, units in sorted(logged.items())
+        if set_aside.get(quota_id, 0) != units
+    ]
+
+
 def _units_in(entry: tuple) -> int:
     operation, quantity = entry[4], entry[5]
     if operation in _INFLOWS:
@@ -212,7 +235,7 @@ def _units_in(entry: tuple) -> int:
 def _replay_row(entries: list[tuple], available_now: int, reserved_now: int) -> list[str]:
     problems = []
     available, reserved = 0, 0
-    for _, _, _, entry_id, _, _, available_before, available_after, reserved_before, reserved_after in entries:
+    for _, _, _, entry_id, _, _, available_before, available_after, reserved_before, reserved_after, *_ in entries:
         if (available_before, reserved_before) != (available, reserved):
             problems.append(
                 f"entry {entry_id} starts at available={available_before} reserved={reserved_before}, "

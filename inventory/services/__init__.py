@@ -17,6 +17,7 @@ from inventory.services.api_clients import (
 )
 from inventory.services.hot import make_hot, rebalance_hot_levels
 from inventory.services.preferences import remember_language
+from inventory.services.quotas import change_quota, create_quota, end_due_quotas, end_quota
 from inventory.services.reservations import (
     ReservationLine,
     ReserveResult,
@@ -52,14 +53,18 @@ __all__ = [
     "TransferLineInput",
     "adjust_stock",
     "cancel_transfer",
+    "change_quota",
     "create_api_client",
     "create_inventory",
     "create_pool",
+    "create_quota",
     "create_transfer",
     "create_warehouse",
     "deduct_reservations",
     "delete_pool",
     "delete_warehouse",
+    "end_due_quotas",
+    "end_quota",
     "expire_overdue_reservations",
     "get_transfer",
     "issue_token",

@@ -23,13 +23,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from django.db.models import Expression, QuerySet
+from django.db.models import Expression, F, QuerySet
 
 from inventory import limits
 from inventory.models import PoolStrategy, StockRow
 from inventory.selectors.warehouses import pool_warehouses
 
 LOCK_ORDER = ("id",)
+# A row's available stock less what quotas set aside of it: what a line that names no quota may take.
+FREE_STOCK = F("available_stock") - F("allotted_stock")
 _EARTH_RADIUS_KM = 6371.0088
 
 
@@ -65,7 +67,10 @@ EVERYWHERE = Routing()
 
 @dataclass(frozen=True)
 class Candidate:
-    """One row a line may take from, as it stands under its lock (or a level: its rows summed)."""
+    """One row a line may take from, as it stands under its lock (or a level: its rows summed).
+
+    `available` is its free stock: what quotas set aside of it (row 0's `allotted_stock`)
+    is not for lines that name no quota, nor for spreading or gathering a hot level's rows."""
 
     row_id: int
     product_id: int
@@ -100,12 +105,12 @@ def stock_rows(product_ids: "list[int] | Expression", pool_code: "str | Expressi
 
 def candidates(rows: QuerySet[StockRow]) -> list[Candidate]:
     """The rows of `rows` with what the strategies sort by, in the queryset's order."""
-    found = rows.values_list(
+    found = rows.annotate(free_stock=FREE_STOCK).values_list(
         "id",
         "product_id",
         "warehouse_id",
         "bucket",
-        "available_stock",
+        "free_stock",
         "warehouse__code",
         "warehouse__priority",
         "warehouse__region",

@@ -63,13 +63,14 @@ def rebalance_hot_levels(*, actor: str = SYSTEM_ACTOR) -> int:
 
 
 def _hot_levels() -> list[tuple[LevelKey, list[tuple[int, int]], int]]:
-    """Each level with more than one row: its (bucket, available) rows and its N, read without locks."""
+    """Each level with more than one row: its (bucket, free stock) rows and its N, read without locks."""
     spread = StockRow.objects.filter(Q(bucket__gt=0) | Q(buckets__gt=1)).values("product_id", "warehouse_id")
     found: dict[LevelKey, tuple[list[tuple[int, int]], list[int]]] = {}
     rows = (
         StockRow.objects.filter(product_id__in=spread.values("product_id"))
         .order_by("product_id", "warehouse_id", "bucket")
-        .values_list("product_id", "warehouse_id", "bucket", "available_stock", "buckets")
+        .annotate(free_stock=allocation.FREE_STOCK)
+        .values_list("product_id", "warehouse_id", "bucket", "free_stock", "buckets")
     )
     for product_id, warehouse_id, bucket, available, buckets in rows:
         level_rows, level_buckets = found.setdefault((product_id, warehouse_id), ([], []))

@@ -31,7 +31,7 @@ from inventory.exceptions import (
 )
 from inventory.models import InventoryLog, Reservation, StockLevel
 from inventory.models.ledger import SYSTEM_ACTOR
-from inventory.services import allocation, sold_out, store
+from inventory.services import allocation, quotas, sold_out, store
 from inventory.services._validation import (
     require_int,
     require_location_code,
@@ -110,6 +110,17 @@ def reserve_stock(
             except _OverdueHoldsInTheWay as still_blocked:
                 raise still_blocked.shortage from None
     except InsufficientStock as refused:
+        if quotas.has_due_quotas(refused.product_ids):
+            # Quotas past their end still set units aside: end them (the beat task would) and try again.
+            quotas.end_due_quotas(product_ids=refused.product_ids)
+            return reserve_stock(
+                order_id=order_id,
+                lines=requested,
+                actor=actor,
+                ttl_seconds=ttl_seconds,
+                client_id=client_id,
+                routing=routing,
+            )
         # Sold out, as far as this order saw: the gate learns it (after the commit, if any).
         sold_out.observe(line.product_id for line in refused.short_lines if line.available == 0)
         raise

@@ -20,7 +20,7 @@ from inventory.exceptions import (
     WarehouseNotFound,
 )
 from inventory.models import Inventory, InventoryLog, StockLevel, StockRow, Warehouse
-from inventory.services import sold_out, store
+from inventory.services import quota_units, sold_out, store
 from inventory.services._validation import (
     require_figure,
     require_int,
@@ -138,7 +138,7 @@ def adjust_stock(
             if counted is not None:
                 delta = counted - current.available_stock
         if delta < 0:
-            writer.top_up({own_row(level): -delta}, actor=actor)
+            _cover_loss(writer, level, -delta, actor=actor, reason=reason)
         if not writer.update_row(own_row(level), available_delta=delta):
             raise StockWouldGoNegative(product_id, _current_level(level).available_stock, delta)
         movement = Movement(
@@ -217,6 +217,17 @@ def _change_level(
             writer.even_out([level], actor=actor)
             sold_out.observe([level[0]])
     return _record(level[0])
+
+
+def _cover_loss(writer: store.OrmStore, level: LevelKey, lost: int, *, actor: str, reason: str) -> None:
+    """Before a count takes `lost` units out of a level's own row: gather its free units
+    there, and where free stock cannot cover the loss, shrink the level's quotas
+    (`quotas.shrink_for_loss`): a quota can never promise more than is there."""
+    writer.top_up({own_row(level): lost}, actor=actor)
+    current = _current_level(level)
+    missing = lost - (current.available_stock - current.allotted_stock)
+    if 0 < missing <= current.allotted_stock:
+        quota_units.shrink_for_loss(writer, level, missing, actor=actor, reason=reason)
 
 
 def own_row(level: LevelKey) -> RowKey:

@@ -2,7 +2,8 @@
 
 Every store writes a stock level through these two functions: `changes` is the SET
 list (counters moved, version bumped, `updated_at` and `low_stock_since` kept
-right), `guard` the WHERE that keeps both counters from going below zero. The ORM
+right), `guard` the WHERE that keeps both counters from going below zero and
+available stock from going below the units quotas set aside (`allotted_stock`). The ORM
 store hands them to `QuerySet.update` and `filter`; the PostgreSQL store compiles
 the very same expressions into its statements, with the deltas as SQL terms.
 A delta is an int or an expression (an SQL term such as a CTE's column).
@@ -34,6 +35,7 @@ def changes(
     available_delta: Delta = 0,
     reserved_delta: Delta = 0,
     in_transit_delta: Delta = 0,
+    allotted_delta: Delta = 0,
     low_stock_threshold: Delta | None = None,
 ) -> dict:
     """The assignments of one guarded update of a stock level."""
@@ -46,6 +48,8 @@ def changes(
         assignments["reserved_stock"] = F("reserved_stock") + reserved_delta
     if _moves(in_transit_delta):
         assignments["in_transit"] = F("in_transit") + in_transit_delta
+    if _moves(allotted_delta):
+        assignments["allotted_stock"] = F("allotted_stock") + allotted_delta
     new_threshold = F("low_stock_threshold")
     if low_stock_threshold is not None:
         new_threshold = Value(low_stock_threshold) if isinstance(low_stock_threshold, int) else low_stock_threshold
@@ -58,11 +62,17 @@ def changes(
     return assignments
 
 
-def guard(*, available_delta: Delta = 0, reserved_delta: Delta = 0, in_transit_delta: Delta = 0) -> Q:
-    """No counter may go below zero: the condition that decides whether the change happens."""
+def guard(
+    *, available_delta: Delta = 0, reserved_delta: Delta = 0, in_transit_delta: Delta = 0, allotted_delta: Delta = 0
+) -> Q:
+    """No counter may go below zero, nor available stock below what quotas set aside of it
+    (a taking that names no quota leaves those units): the condition that decides whether
+    the change happens."""
     condition = Q()
-    if _may_lower(available_delta):
-        condition &= Q(GreaterThanOrEqual(F("available_stock") + available_delta, 0))
+    if _may_lower(available_delta) or _may_raise(allotted_delta):
+        condition &= Q(GreaterThanOrEqual(F("available_stock") + available_delta, F("allotted_stock") + allotted_delta))
+    if _may_lower(allotted_delta):
+        condition &= Q(GreaterThanOrEqual(F("allotted_stock") + allotted_delta, 0))
     if _may_lower(reserved_delta):
         condition &= Q(GreaterThanOrEqual(F("reserved_stock") + reserved_delta, 0))
     if _may_lower(in_transit_delta):
@@ -72,6 +82,10 @@ def guard(*, available_delta: Delta = 0, reserved_delta: Delta = 0, in_transit_d
 
 def _moves(delta: Delta) -> bool:
     return not isinstance(delta, int) or delta != 0
+
+
+def _may_raise(delta: Delta) -> bool:
+    return not isinstance(delta, int) or delta > 0
 
 
 def _may_lower(delta: Delta) -> bool:

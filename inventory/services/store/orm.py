@@ -62,6 +62,7 @@ class OrmStore:
         available_delta: int = 0,
         reserved_delta: int = 0,
         in_transit_delta: int = 0,
+        allotted_delta: int = 0,
         low_stock_threshold: int | None = None,
     ) -> bool:
         """One guarded update of a stock row; whether it changed. Stock movements never fail
@@ -71,6 +72,7 @@ class OrmStore:
             available_delta=available_delta,
             reserved_delta=reserved_delta,
             in_transit_delta=in_transit_delta,
+            allotted_delta=allotted_delta,
             low_stock_threshold=low_stock_threshold,
         )
 
@@ -79,6 +81,7 @@ class OrmStore:
             available_delta=deltas.get("available_delta", 0),
             reserved_delta=deltas.get("reserved_delta", 0),
             in_transit_delta=deltas.get("in_transit_delta", 0),
+            allotted_delta=deltas.get("allotted_delta", 0),
         )
         return StockRow.objects.filter(rows & guard).update(**counters.changes(**deltas)) == 1
 
@@ -130,7 +133,7 @@ class OrmStore:
         rows = self.lock_levels({(product_id, warehouse_id) for product_id, warehouse_id, _ in needs})
         by_level: dict[LevelKey, list[tuple[int, int]]] = defaultdict(list)
         for row in rows:
-            by_level[(row.product_id, row.warehouse_id)].append((row.bucket, row.available_stock))
+            by_level[(row.product_id, row.warehouse_id)].append((row.bucket, free_stock(row)))
         movements = []
         for (product_id, warehouse_id, bucket), need in needs.items():
             level_rows = by_level[(product_id, warehouse_id)]
@@ -179,7 +182,7 @@ class OrmStore:
             if len(level_rows) == 1:
                 continue
             buckets = next(row.buckets for row in level_rows if row.bucket == 0)
-            moves = allocation.spread([(row.bucket, row.available_stock) for row in level_rows], buckets)
+            moves = allocation.spread([(row.bucket, free_stock(row)) for row in level_rows], buckets)
             movements += [rebalance_movement((*level, bucket), delta) for bucket, delta in sorted(moves.items())]
             leaving[level] = (
                 buckets,
@@ -472,6 +475,11 @@ def _may_settle(hold: Reservation, ending: Ending, now: datetime) -> bool:
 def row_of(hold: Reservation) -> RowKey:
     """The stock row whose reserved stock holds a hold's units."""
     return hold.product_id, hold.warehouse_id, hold.bucket
+
+
+def free_stock(row: StockRow) -> int:
+    """What of a row's available stock a taking that names no quota may move (rows 1..N-1: all of it)."""
+    return row.available_stock - row.allotted_stock
 
 
 def _levels_q(levels: Iterable[LevelKey]) -> Q:

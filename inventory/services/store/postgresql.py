@@ -193,7 +193,7 @@ def _reserve_sql(*, lock_first: bool, owned: bool, wait: bool = False) -> str:
     }
     candidates = allocation.stock_rows(
         counters.sql_term("SELECT product_id FROM line"), RawSQL("%(pool)s", (), output_field=CharField())
-    ).values("id", "product_id", "warehouse_id", "available_stock")
+    ).values("id", "product_id", "warehouse_id", free_stock=allocation.FREE_STOCK)
     return _statement(
         "reserve.sql",
         # For an in-process caller, any client's line: the service then adds the lines for the owner.
@@ -217,6 +217,7 @@ def _reserve_sql(*, lock_first: bool, owned: bool, wait: bool = False) -> str:
             quantity="quantity",
             status=_literal(Status.ACTIVE),
             reacquired="false",
+            quota="NULL",
             expires_at="statement_timestamp() + %(ttl)s",
             created_at="statement_timestamp()",
             updated_at="statement_timestamp()",
@@ -347,6 +348,7 @@ def _log_insert(
         actor="%(actor)s",
         reason="''",
         reference="''",
+        quota="NULL",
     )
 
 

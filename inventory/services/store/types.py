@@ -27,6 +27,9 @@ class Movement:
     reason: str = ""
     reference: str = ""
     bucket: int = 0
+    # A quota's units: the change of the row's `allotted_stock`, and the quota's id.
+    allotted_delta: int = 0
+    quota_id: int | None = None
 
     @property
     def level(self) -> LevelKey:

@@ -15,7 +15,8 @@ foreign_order AS (
     SELECT 1 FROM {reservation} WHERE order_id = %(order_id)s {of_another_client} LIMIT 1
 ),
 -- The rows the lines may take in the pool (services/allocation.py, compiled), as this
--- statement's snapshot has them: nothing is locked here.
+-- statement's snapshot has them, with their free stock (what no quota set aside):
+-- nothing is locked here.
 candidate AS MATERIALIZED (
     {candidates}
 ),
@@ -24,7 +25,7 @@ candidate AS MATERIALIZED (
 -- several, it takes nothing and the planned path (the ORM store's take) chooses.
 level AS (
     SELECT product_id, count(DISTINCT warehouse_id) AS levels, count(*) AS rows, min(id) AS own_id,
-        min(warehouse_id) AS warehouse_id, sum(available_stock)::bigint AS available
+        min(warehouse_id) AS warehouse_id, sum(free_stock)::bigint AS available
     FROM candidate GROUP BY product_id
 ),
 -- With several lines, the rows of one-row levels are locked in lock order before any
@@ -44,7 +45,7 @@ target AS (
     SELECT line.product_id, line.quantity, CASE WHEN level.rows = 1 THEN level.own_id ELSE (
         SELECT bucket.id FROM {levels} AS bucket
         WHERE bucket.product_id = line.product_id AND bucket.warehouse_id = level.warehouse_id
-            AND bucket.available_stock >= line.quantity
+            AND bucket.available_stock - bucket.allotted_stock >= line.quantity
         ORDER BY random() LIMIT 1 {bucket}
     ) END AS id
     FROM line JOIN level ON level.product_id = line.product_id
@@ -69,7 +70,7 @@ logged AS (
 SELECT line.product_id AS line_product_id,
     line.quantity AS line_quantity,
     p.product_id IS NOT NULL AS product_found,
-    -- the units in the pool, as the snapshot has them (none: NULL)
+    -- the free units in the pool, as the snapshot has them (none: NULL)
     level.available,
     -- a CASE, not AND: the generic plan then reads the partial index of active holds
     CASE WHEN held.held__id IS NULL AND p.product_id IS NOT NULL THEN EXISTS (
