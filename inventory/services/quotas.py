@@ -19,6 +19,7 @@ Locks, as every writer of stock: the level's stock rows first (in lock order), t
 quota rows (by id).
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -35,6 +36,7 @@ from inventory.exceptions import (
 )
 from inventory.models import Inventory, InventoryLog, Quota
 from inventory.models.ledger import SYSTEM_ACTOR
+from inventory.selectors.warehouses import pool_warehouses
 from inventory.services import sold_out, store
 from inventory.services._validation import require_int, require_location_code, require_product_id, require_quantity
 from inventory.services.quota_units import joined, movement, set_aside, update
@@ -181,11 +183,50 @@ def end_due_quotas(*, product_ids: list[int] | None = None) -> int:
     return ended
 
 
-def has_due_quotas(product_ids: list[int]) -> bool:
-    """Whether a quota of these products is past its end but still sets units aside."""
-    return Quota.objects.filter(
-        product_id__in=product_ids, status=Status.ACTIVE, ends_at__lte=Now(), allotted__gt=0
-    ).exists()
+def draws_for(lines: Sequence[tuple[int, str]], *, tier: str, pool: str) -> dict[int, store.Draw]:
+    """Which quota each (product_id, quota code or "") line of an order draws on: the one it
+    names (QuotaNotFound, or QuotaNotActive outside its start and end), else the best open
+    quota of the order's customer tier for the product in the pool that has units left
+    (lowest priority number, then the oldest), else none. Read without locks: the store
+    locks the quotas and decides again."""
+    if tier:
+        require_location_code("customer_tier", tier)
+    draws: dict[int, store.Draw] = {}
+    for product_id, code in lines:
+        quota = _named(product_id, code) if code else _best_of_tier(product_id, tier, pool) if tier else None
+        if quota is not None:
+            draws[product_id] = store.Draw(quota.pk, quota.warehouse_id, quota.overflow)
+    return draws
+
+
+def _named(product_id: int, code: str) -> Quota:
+    require_location_code("quota", code)
+    quota = Quota.objects.filter(code=code).annotate(db_now=Now()).first()
+    if quota is None:
+        raise QuotaNotFound(code)
+    if quota.product_id != product_id:
+        raise InvalidInput(f"Quota {code} is for product {quota.product_id}.", quota=code)
+    if quota.status != Status.ACTIVE:
+        raise QuotaNotActive(code, "has ended")
+    if not quota.starts_at <= quota.db_now < quota.ends_at:
+        raise QuotaNotActive(code, "is not open now")
+    return quota
+
+
+def _best_of_tier(product_id: int, tier: str, pool: str) -> Quota | None:
+    return (
+        Quota.objects.filter(
+            product_id=product_id,
+            tier=tier,
+            status=Status.ACTIVE,
+            allotted__gt=0,
+            starts_at__lte=Now(),
+            ends_at__gt=Now(),
+            warehouse__in=pool_warehouses(pool),
+        )
+        .order_by("priority", "id")
+        .first()
+    )
 
 
 def _end(writer: store.OrmStore, quota: Quota, *, actor: str, reason: str) -> None:

@@ -52,6 +52,8 @@ _READS_OF_EXISTING_LINES = 3
 class ReservationLine:
     product_id: int
     quantity: int
+    # The code of a quota the line draws on first ("": the order's customer tier decides, if any).
+    quota: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,13 @@ def reserve_stock(
     ttl_seconds: int | None = None,
     client_id: int | None = None,
     routing: Routing = allocation.EVERYWHERE,
+    customer_tier: str = "",
 ) -> ReserveResult:
     """Hold stock for every line of an order, or for none of them.
+
+    A line that names a quota, or whose product has an open quota of the order's
+    `customer_tier`, draws on that quota first (`quotas.draws_for`), then on free stock
+    if the quota allows overflow; no other line takes a quota's units.
 
     Each line is held in the first warehouse of the pool's order (`routing`) that can
     hold all of it, else split over several (one reservation per warehouse), unless
@@ -100,27 +107,20 @@ def reserve_stock(
     ttl = timedelta(seconds=require_int("ttl_seconds", ttl_seconds, minimum=1, maximum=limits.MAX_TTL_SECONDS))
     require_location_code("pool", routing.pool)
     _refuse_if_sold_out(order_id, lines, routing)
+    draws = quotas.draws_for([(line.product_id, line.quota) for line in lines], tier=customer_tier, pool=routing.pool)
+    reserve = partial(_reserve, order_id, lines, actor, ttl, client_id, routing, draws)
     try:
         try:
-            result = _reserve(order_id, lines, actor, ttl, client_id, routing)
+            result = reserve()
         except _OverdueHoldsInTheWay as blocked:
+            # The cleanup job and the quotas' beat task would free these units anyway.
             expire_overdue_reservations(product_ids=blocked.product_ids)
+            quotas.end_due_quotas(product_ids=blocked.product_ids)
             try:
-                result = _reserve(order_id, lines, actor, ttl, client_id, routing)
+                result = reserve()
             except _OverdueHoldsInTheWay as still_blocked:
                 raise still_blocked.shortage from None
     except InsufficientStock as refused:
-        if quotas.has_due_quotas(refused.product_ids):
-            # Quotas past their end still set units aside: end them (the beat task would) and try again.
-            quotas.end_due_quotas(product_ids=refused.product_ids)
-            return reserve_stock(
-                order_id=order_id,
-                lines=requested,
-                actor=actor,
-                ttl_seconds=ttl_seconds,
-                client_id=client_id,
-                routing=routing,
-            )
         # Sold out, as far as this order saw: the gate learns it (after the commit, if any).
         sold_out.observe(line.product_id for line in refused.short_lines if line.available == 0)
         raise
@@ -170,10 +170,16 @@ def _validated_lines(order_id: str, lines: Sequence[ReservationLine]) -> list[Re
 
 
 def _reserve(
-    order_id: str, lines: list[ReservationLine], actor: str, ttl: timedelta, client_id: int | None, routing: Routing
+    order_id: str,
+    lines: list[ReservationLine],
+    actor: str,
+    ttl: timedelta,
+    client_id: int | None,
+    routing: Routing,
+    draws: dict[int, store.Draw],
 ) -> ReserveResult:
     writer = store.current()
-    take = partial(_take, writer, order_id, actor=actor, ttl=ttl, routing=routing)
+    take = partial(_take, writer, order_id, actor=actor, ttl=ttl, routing=routing, draws=draws)
     outcomes = take(lines, client_id=client_id)
     if outcomes is not None:
         return ReserveResult(order_id, _flat(_held(outcomes)), created=True)
@@ -219,6 +225,7 @@ def _take(
     ttl: timedelta,
     client_id: int | None,
     routing: Routing,
+    draws: dict[int, store.Draw],
 ) -> list[store.LineOutcome] | None:
     """The store's outcome of taking these lines; None when the order has one of them already
     (or is another client's)."""
@@ -230,6 +237,7 @@ def _take(
             ttl=ttl,
             client_id=client_id,
             routing=routing,
+            draws={line.product_id: draws[line.product_id] for line in lines if line.product_id in draws},
         )
     except IntegrityError:
         # An identical request won the race to the (product, order) row.

@@ -83,3 +83,38 @@ def test_a_quota_ending_while_buyers_queue_frees_its_units_for_them(make_item, a
     available, held = stock_of(item.product_id)
     assert (available + held, held) == (20, sold)
     assert_invariants(item.product_id)
+
+
+@pytest.mark.usefixtures("store")
+@pytest.mark.parametrize("buckets", [1, 4], ids=["one-row", "hot-level"])
+def test_quota_draws_racing_free_reserves_and_the_quotas_end(make_item, actor, buckets):
+    item = make_item(available_stock=30)
+    if buckets > 1:
+        services.make_hot(product_id=item.product_id, buckets=buckets, actor=actor)
+    now = timezone.now()
+    window = {"starts_at": now, "ends_at": now + timedelta(hours=1)}
+    services.create_quota(
+        code="members", product_id=item.product_id, quantity=10, actor=actor, overflow=False, **window
+    )
+
+    def member(n: int):
+        return services.reserve_stock(
+            order_id=f"M-{n}", lines=[services.ReservationLine(item.product_id, 1, quota="members")], actor=actor
+        )
+
+    calls = [lambda n=n: member(n) for n in range(25)] + [
+        lambda n=n: reserve(f"F-{n}", (item.product_id, 1)) for n in range(25)
+    ]
+    calls.insert(30, lambda: services.end_quota(code="members", actor=actor))
+    results = run_concurrently(calls)
+
+    members = [r for r in results[:25] if isinstance(r, services.ReserveResult)]
+    drawn = sum(hold.quota_units for r in members for hold in r.reservations)
+    made = Quota.objects.get(code="members")
+    assert made.status == "ended"
+    assert made.allotted == 0
+    assert made.drawn == drawn <= 10
+    available, held = stock_of(item.product_id)
+    sold = sum(isinstance(r, services.ReserveResult) for r in results)
+    assert (available + held, held) == (30, sold)
+    assert_invariants(item.product_id)

@@ -254,3 +254,102 @@ def test_the_ledger_replay_finds_set_aside_units_that_the_log_does_not_explain(m
 
     (found,) = ledger_discrepancies(product_id=item.product_id)
     assert any("sets aside 3, its log entries 4" in problem for problem in found.problems)
+
+
+def reserve_from(item, quantity: int, order_id: str = "Q-1", *, quota: str = "", tier: str = ""):
+    return services.reserve_stock(
+        order_id=order_id,
+        lines=[ReservationLine(item.product_id, quantity, quota=quota)],
+        actor="shop",
+        customer_tier=tier,
+    )
+
+
+class TestDraws:
+    def test_a_line_that_names_the_quota_draws_on_it_first(self, make_item):
+        item = make_item(available_stock=10)
+        quota(item, 4)
+
+        (hold,) = reserve_from(item, 3, quota="spring").reservations
+
+        assert (hold.quantity, hold.quota.code, hold.quota_units) == (3, "spring", 3)
+        made = Quota.objects.get(code="spring")
+        assert (made.allotted, made.drawn) == (1, 3)
+        assert allotted(item) == 1
+        assert stock_of(item.product_id) == (7, 3)
+        entry = InventoryLog.objects.filter(product_id=item.product_id, operation="reserve").latest("id")
+        assert (entry.quantity, entry.allotted_change, entry.quota_id) == (3, -3, made.pk)
+        assert_invariants(item.product_id)
+
+    def test_what_the_quota_lacks_comes_from_free_stock_with_overflow(self, make_item):
+        item = make_item(available_stock=10)
+        quota(item, 2)
+
+        (hold,) = reserve_from(item, 5, quota="spring").reservations
+
+        assert (hold.quantity, hold.quota_units) == (5, 2)
+        assert Quota.objects.get(code="spring").allotted == 0
+        assert stock_of(item.product_id) == (5, 5)
+        assert_invariants(item.product_id)
+
+    def test_without_overflow_a_line_larger_than_the_quota_is_refused(self, make_item):
+        item = make_item(available_stock=10)
+        quota(item, 2, overflow=False)
+
+        with pytest.raises(InsufficientStock) as refused:
+            reserve_from(item, 3, quota="spring")
+
+        assert refused.value.short_lines[0].available == 10
+        assert Quota.objects.get(code="spring").allotted == 2
+        assert_invariants(item.product_id)
+
+    def test_the_order_of_a_customer_tier_draws_on_its_best_quota(self, make_item):
+        item = make_item(available_stock=10)
+        quota(item, 2, code="gold-b", tier="gold", priority=20)
+        quota(item, 2, code="gold-a", tier="gold", priority=10)
+
+        (hold,) = reserve_from(item, 3, tier="gold").reservations
+
+        assert (hold.quota.code, hold.quota_units) == ("gold-a", 2)
+        assert Quota.objects.get(code="gold-b").allotted == 2
+        assert stock_of(item.product_id) == (7, 3)
+        assert_invariants(item.product_id)
+
+    def test_a_hot_level_draws_from_its_own_row_in_one_hold(self, make_item):
+        item = make_item(available_stock=16)
+        services.make_hot(product_id=item.product_id, buckets=4, actor="lead")
+        quota(item, 3)
+
+        (hold,) = reserve_from(item, 8, quota="spring").reservations
+
+        assert (hold.bucket, hold.quantity, hold.quota_units) == (0, 8, 3)
+        assert stock_of(item.product_id) == (8, 8)
+        services.release_reservations(order_id="Q-1", actor="shop")
+        assert stock_of(item.product_id) == (16, 0)
+        assert_invariants(item.product_id)
+
+    def test_a_named_quota_must_be_open_and_the_products(self, make_item):
+        item, other = make_item(available_stock=10), make_item(available_stock=10)
+        later = timezone.now() + timedelta(hours=1)
+        quota(item, 2, starts_at=later, ends_at=later + timedelta(hours=1))
+
+        with pytest.raises(QuotaNotActive):
+            reserve_from(item, 1, quota="spring")
+        with pytest.raises(InvalidInput):
+            reserve_from(other, 1, quota="spring")
+        with pytest.raises(QuotaNotFound):
+            reserve_from(item, 1, quota="winter")
+        with pytest.raises(InvalidInput):
+            reserve_from(item, 1, tier="Not A Tier")
+        assert_invariants(item.product_id)
+
+    def test_a_repeat_of_a_drawn_order_is_a_repeat(self, make_item):
+        item = make_item(available_stock=10)
+        quota(item, 4)
+        reserve_from(item, 3, quota="spring")
+
+        repeated = reserve_from(item, 3, quota="spring")
+
+        assert not repeated.created
+        assert Quota.objects.get(code="spring").drawn == 3
+        assert_invariants(item.product_id)

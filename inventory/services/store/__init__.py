@@ -17,7 +17,7 @@ from django.db import connection
 
 from inventory.services.store.orm import EXPIRY, PAYMENT, RELEASE, OrmStore, hold_movement, rebalance_movement, row_of
 from inventory.services.store.postgresql import PostgreSQLStore
-from inventory.services.store.types import Counters, Deltas, Ending, LevelKey, LineOutcome, Movement, RowKey
+from inventory.services.store.types import Counters, Deltas, Draw, Ending, LevelKey, LineOutcome, Movement, RowKey
 
 STORES: dict[str, OrmStore] = {"orm": OrmStore(), "postgresql": PostgreSQLStore()}
 
@@ -34,6 +34,7 @@ __all__ = [
     "STORES",
     "Counters",
     "Deltas",
+    "Draw",
     "Ending",
     "LevelKey",
     "LineOutcome",

@@ -16,12 +16,12 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from inventory.exceptions import PoolNotFound
-from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockLevel, StockRow
+from inventory.models import Inventory, InventoryLog, Pool, Quota, Reservation, StockLevel, StockRow
 from inventory.models.ledger import SYSTEM_ACTOR
 from inventory.services import allocation
 from inventory.services.store import counters
 from inventory.services.store.ledger import write_entries
-from inventory.services.store.types import Counters, Deltas, Ending, LevelKey, LineOutcome, Movement, RowKey
+from inventory.services.store.types import Counters, Deltas, Draw, Ending, LevelKey, LineOutcome, Movement, RowKey
 
 Status = Reservation.Status
 Operation = InventoryLog.Operation
@@ -242,8 +242,12 @@ class OrmStore:
         ttl: timedelta,
         client_id: int | None,
         routing: allocation.Routing = allocation.EVERYWHERE,
+        draws: Mapping[int, Draw] | None = None,
     ) -> list[LineOutcome]:
         """Hold (product_id, quantity) lines for an order that has none of them yet: all or none.
+
+        A line with a `draws` entry takes what it can from that quota first (while the
+        quota is open), the rest from free stock if the quota allows overflow.
 
         One outcome per line, in the given order. Nothing is taken when the order has
         any of these lines already, when it is another client's (`client_id` given), or
@@ -264,13 +268,25 @@ class OrmStore:
                         _outcome(product_id, quantity, known=foreign or product_id in known)
                         for product_id, quantity in lines
                     ]
+                drawn = self._locked_draws(draws or {}, quantities, found)
+                rest = [(p, q - drawn[p][1]) if p in drawn else (p, q) for p, q in lines]
                 planned = allocation.plan(
-                    lines, found, strategy=strategy, destination=routing.destination, split=routing.split
+                    [line for line in rest if line[1] > 0],
+                    found,
+                    strategy=strategy,
+                    destination=routing.destination,
+                    split=routing.split,
                 )
-                if planned.short:
-                    raise _NotEveryLineTaken(planned.short)
-                parts = [part for product_id, _ in lines for part in planned.parts[product_id]]
-                held = self._take_parts(order_id, parts, found, actor=actor, ttl=ttl, client_id=client_id)
+                short = {p: free + drawn.get(p, (None, 0))[1] for p, free in planned.short.items()}
+                short |= {
+                    p: units + _free_in_pool(p, found)
+                    for p, (quota, units) in drawn.items()
+                    if units < quantities[p] and not quota.overflow
+                }
+                if short:
+                    raise _NotEveryLineTaken(short)
+                parts = [part for product_id, _ in rest for part in planned.parts.get(product_id, [])]
+                held = self._take_parts(order_id, parts, found, actor=actor, ttl=ttl, client_id=client_id, drawn=drawn)
         except _NotEveryLineTaken as refused:
             return self._short_outcomes(lines, refused.short)
         return [_outcome(product_id, quantity, reservations=held[product_id]) for product_id, quantity in lines]
@@ -283,6 +299,29 @@ class OrmStore:
         levels = allocation.stock_rows(product_ids, pool).select_for_update(of=("self",))
         return strategy, allocation.candidates(levels)
 
+    def _locked_draws(
+        self, draws: Mapping[int, Draw], quantities: Mapping[int, int], found: list[allocation.Candidate]
+    ) -> dict[int, tuple[Quota, int]]:
+        """Per line that draws on a quota: the quota, locked (after the stock rows, by id), and
+        the units it gives the line: none unless it is open now and its level is in the pool."""
+        if not draws:
+            return {}
+        in_pool = {(c.product_id, c.warehouse_id) for c in found}
+        quotas = {
+            quota.pk: quota
+            for quota in Quota.objects.select_for_update()
+            .filter(pk__in=[draw.quota_id for draw in draws.values()])
+            .annotate(db_now=Now())
+            .order_by("id")
+        }
+        drawn = {}
+        for product_id, draw in draws.items():
+            quota = quotas[draw.quota_id]
+            is_open = quota.status == Quota.Status.ACTIVE and quota.starts_at <= quota.db_now < quota.ends_at
+            usable = is_open and (product_id, quota.warehouse_id) in in_pool
+            drawn[product_id] = (quota, min(quantities[product_id], quota.allotted) if usable else 0)
+        return drawn
+
     def _take_parts(
         self,
         order_id: str,
@@ -292,10 +331,24 @@ class OrmStore:
         actor: str,
         ttl: timedelta,
         client_id: int | None,
+        drawn: Mapping[int, tuple[Quota, int]],
     ) -> dict[int, tuple[Reservation, ...]]:
         """Take the planned parts from their locked levels, each from one row (gathered into it
-        from the level's other rows when none holds the part whole); the holds per product."""
-        takings = [allocation.row_for(part, found) for part in parts]
+        from the level's other rows when none holds the part whole); the holds per product.
+
+        A line's units drawn on a quota come out of its level's own row (which holds the
+        set-aside units), with any free part of the line in that warehouse: one hold per
+        line and warehouse, as always."""
+        takings = [
+            allocation.row_for(part, found)
+            for part in parts
+            if (part.product_id, part.warehouse_id)
+            not in {(p, quota.warehouse_id) for p, (quota, units) in drawn.items() if units}
+        ]
+        for product_id, (quota, units) in drawn.items():
+            if units:
+                takings.append(_drawn_taking(product_id, quota, units, parts, found))
+                self._release_to_line(quota, units)
         gathered = [movement for taking in takings for movement in _gathering(taking)]
         deltas: dict[RowKey, tuple[int, int]] = defaultdict(lambda: (0, 0))
         for movement in gathered:
@@ -306,7 +359,18 @@ class OrmStore:
         after = self.move_many(deltas)
         if len(after) != len(deltas):
             raise RuntimeError("A locked stock row changed under its lock.")
-        return self._hold(order_id, takings, actor=actor, ttl=ttl, client_id=client_id, after=after, prior=gathered)
+        return self._hold(
+            order_id, takings, actor=actor, ttl=ttl, client_id=client_id, after=after, prior=gathered, drawn=drawn
+        )
+
+    def _release_to_line(self, quota: Quota, units: int) -> None:
+        """Units of a locked quota handed to a line: out of its set-aside units and its row's."""
+        row = (quota.product_id, quota.warehouse_id, 0)
+        released = Quota.objects.filter(pk=quota.pk, allotted__gte=units).update(
+            allotted=F("allotted") - units, drawn=F("drawn") + units, updated_at=Now()
+        )
+        if released != 1 or not self.update_row(row, allotted_delta=-units):
+            raise RuntimeError(f"Quota {quota.code} changed under its lock.")
 
     def _known_lines(self, order_id: str, quantities: dict[int, int], client_id: int | None) -> tuple[set[int], bool]:
         """The products of these lines the order has already, and whether it has lines of another
@@ -331,6 +395,7 @@ class OrmStore:
         client_id: int | None,
         after: Mapping[RowKey, Counters],
         prior: Sequence[Movement] = (),
+        drawn: Mapping[int, tuple[Quota, int]] | None = None,
     ) -> dict[int, tuple[Reservation, ...]]:
         """The holds of the parts just taken from their rows, and the ledger entries: `prior`
         (the units gathered into those rows first), then one `reserve` per part."""
@@ -343,6 +408,7 @@ class OrmStore:
                 client_id=client_id,
                 order_id=order_id,
                 quantity=taking.part.quantity,
+                **_quota_of(taking, drawn or {}),
                 status=Status.ACTIVE,
                 expires_at=now + ttl,
                 created_at=now,
@@ -360,6 +426,7 @@ class OrmStore:
                 available_delta=-taking.part.quantity,
                 reserved_delta=taking.part.quantity,
                 order_id=order_id,
+                **_drawn_units(taking, drawn or {}),
             )
             for taking in takings
         ]
@@ -370,13 +437,17 @@ class OrmStore:
         return {product_id: tuple(reservations) for product_id, reservations in by_product.items()}
 
     def _short_outcomes(self, lines: Sequence[tuple[int, int]], short: Mapping[int, int]) -> list[LineOutcome]:
-        """Why the short lines were short: the units in the pool, and whether overdue holds are in the way."""
+        """Why the short lines were short: the units in the pool, and whether overdue holds (or
+        quotas past their end) are in the way."""
         overdue = Reservation.objects.filter(
             product_id=OuterRef("product_id"), status=Status.ACTIVE, expires_at__lte=Now()
         )
+        due = Quota.objects.filter(
+            product_id=OuterRef("product_id"), status=Quota.Status.ACTIVE, ends_at__lte=Now(), allotted__gt=0
+        )
         found = dict(
             Inventory.products.filter(product_id__in=short)
-            .annotate(has_overdue=Exists(overdue))
+            .annotate(has_overdue=Exists(overdue) | Exists(due))
             .values_list("product_id", "has_overdue")
         )
         return [
@@ -475,6 +546,41 @@ def _may_settle(hold: Reservation, ending: Ending, now: datetime) -> bool:
 def row_of(hold: Reservation) -> RowKey:
     """The stock row whose reserved stock holds a hold's units."""
     return hold.product_id, hold.warehouse_id, hold.bucket
+
+
+def _drawn_taking(
+    product_id: int, quota: Quota, units: int, parts: list[allocation.Part], found: list[allocation.Candidate]
+) -> allocation.Taking:
+    """A line's taking from its quota's level: the drawn units and the free part planned
+    there, from the level's own row (free units gathered into it from the other rows)."""
+    free_here = sum(p.quantity for p in parts if (p.product_id, p.warehouse_id) == (product_id, quota.warehouse_id))
+    rows = [
+        (c.bucket, c.available) for c in found if (c.product_id, c.warehouse_id) == (product_id, quota.warehouse_id)
+    ]
+    gathered = allocation.gather(0, free_here, rows)
+    if gathered is None:
+        raise RuntimeError(f"The level of quota {quota.code} holds less than its plan.")
+    return allocation.Taking(allocation.Part(product_id, quota.warehouse_id, units + free_here), 0, gathered)
+
+
+def _free_in_pool(product_id: int, found: list[allocation.Candidate]) -> int:
+    return sum(c.available for c in found if c.product_id == product_id)
+
+
+def _quota_of(taking: allocation.Taking, drawn: Mapping[int, tuple[Quota, int]]) -> dict:
+    """A hold's quota and the units it drew on it (none: the hold took free stock only)."""
+    quota, units = drawn.get(taking.part.product_id, (None, 0))
+    if not units or quota.warehouse_id != taking.part.warehouse_id:
+        return {}
+    return {"quota": quota, "quota_units": units}
+
+
+def _drawn_units(taking: allocation.Taking, drawn: Mapping[int, tuple[Quota, int]]) -> dict:
+    """A `reserve` entry's quota and its change of the row's set-aside units."""
+    of_quota = _quota_of(taking, drawn)
+    if not of_quota:
+        return {}
+    return {"quota_id": of_quota["quota"].pk, "allotted_delta": -of_quota["quota_units"]}
 
 
 def free_stock(row: StockRow) -> int:

@@ -26,13 +26,13 @@ from django.db.models.sql import Query, UpdateQuery
 
 from inventory import db
 from inventory.exceptions import PoolNotFound
-from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockRow
+from inventory.models import Inventory, InventoryLog, Pool, Quota, Reservation, StockRow
 from inventory.models.ledger import SYSTEM_ACTOR
 from inventory.services import allocation
 from inventory.services.store import counters
 from inventory.services.store.ledger import announce, entry_of
 from inventory.services.store.orm import EXPIRY, OrmStore, _NotEveryLineTaken, hold_movement
-from inventory.services.store.types import Counters, Deltas, Ending, LineOutcome, RowKey
+from inventory.services.store.types import Counters, Deltas, Draw, Ending, LineOutcome, RowKey
 
 _SQL_DIR = Path(__file__).with_name("sql")
 _LEVELS = StockRow._meta.db_table
@@ -51,7 +51,13 @@ class PostgreSQLStore(OrmStore):
         ttl: timedelta,
         client_id: int | None,
         routing: allocation.Routing = allocation.EVERYWHERE,
+        draws: Mapping[int, Draw] | None = None,
     ) -> list[LineOutcome]:
+        if draws:
+            # A draw on a quota locks the quota after the stock rows: the planned path.
+            return super().take(
+                order_id=order_id, lines=lines, actor=actor, ttl=ttl, client_id=client_id, routing=routing, draws=draws
+            )
         owned = client_id is not None
         params = {
             "client_id": client_id,
@@ -301,6 +307,7 @@ def _statement(name: str, **parts: str) -> str:
         "levels": _LEVELS,
         "pool": Pool._meta.db_table,
         "reservation": Reservation._meta.db_table,
+        "quota": Quota._meta.db_table,
         "lock_order": ", ".join("inv." + StockRow._meta.get_field(field).column for field in allocation.LOCK_ORDER),
         # Statuses a partial index is defined on are literals, from the model's choices: a
         # generic plan matches `status = 'active'` to `WHERE status = 'active'` indexes,

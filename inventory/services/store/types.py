@@ -54,7 +54,7 @@ class LineOutcome:
     # Available stock in the pool as the store found it (before its own change); None: no such product.
     available: int | None
     # Only looked up for a short line: an overdue hold of the product keeps units back.
-    has_overdue_holds: bool
+    has_overdue_holds: bool  # or a quota past its end that still sets units aside
     # The order has this line already: nothing was taken, the service decides.
     has_reservation_already: bool
 
@@ -69,3 +69,13 @@ class Ending:
     to_available: bool
     # Leave the order alone when a hold is past `expires_at` (a late payment has its own rules).
     refuse_overdue: bool
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A line's claim on a quota (`take`): the quota, its level's warehouse, and whether
+    what the quota lacks may come from free stock."""
+
+    quota_id: int
+    warehouse_id: int
+    overflow: bool

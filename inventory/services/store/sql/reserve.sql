@@ -72,11 +72,16 @@ SELECT line.product_id AS line_product_id,
     p.product_id IS NOT NULL AS product_found,
     -- the free units in the pool, as the snapshot has them (none: NULL)
     level.available,
-    -- a CASE, not AND: the generic plan then reads the partial index of active holds
+    -- overdue holds, or quotas past their end, keep units back (a CASE, not AND: the
+    -- generic plan then reads the partial indexes of active holds and quotas)
     CASE WHEN held.held__id IS NULL AND p.product_id IS NOT NULL THEN EXISTS (
         SELECT 1 FROM {reservation} AS overdue
         WHERE overdue.product_id = line.product_id AND overdue.status = {active}
             AND overdue.expires_at <= statement_timestamp()
+    ) OR EXISTS (
+        SELECT 1 FROM {quota} AS due
+        WHERE due.product_id = line.product_id AND due.status = {active}
+            AND due.ends_at <= statement_timestamp() AND due.allotted > 0
     ) ELSE false END AS has_overdue_holds,
     line.product_id IN (SELECT product_id FROM known) OR EXISTS (SELECT 1 FROM foreign_order) AS known,
     -- the planned path decides (a product has several levels in the pool), or another
