@@ -1,8 +1,10 @@
 """Hypothesis drives random sequences of every stock operation through the services
 and checks the contract's invariants after each step: orders over pools of several
 warehouses (every strategy, split or not), stock per warehouse, transfers out, received
-in parts and cancelled, warehouses taken out of allocation and back, and levels made hot
-(spread over several rows), resized, turned off and rebalanced while holds stand on their rows."""
+in parts and cancelled, warehouses taken out of allocation and back, levels made hot
+(spread over several rows), resized, turned off and rebalanced while holds stand on their
+rows, and quotas set aside, drawn on by code or customer tier, resized, shrunk by counts,
+past their end and ended."""
 
 import contextlib
 import itertools
@@ -10,13 +12,14 @@ from datetime import timedelta
 
 import pytest
 from django.db.models import F, Sum
+from django.utils import timezone
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from inventory import limits, services
 from inventory.exceptions import InventoryError
-from inventory.models import Inventory, InventoryLog, Pool, Reservation, StockRow, Warehouse
+from inventory.models import Inventory, InventoryLog, Pool, Quota, Reservation, StockLevel, StockRow, Warehouse
 from inventory.selectors import ledger_discrepancies
 from inventory.services.allocation import Destination
 from tests.inventory.helpers import assert_invariants
@@ -28,6 +31,8 @@ TERMINAL = {"confirmed", "cancelled", "expired"}
 INFLOW = ["create", "restock", "adjust"]
 # Who calls: the in-process flows (0, no client) or one of two order applications.
 CALLERS = st.integers(0, 2)
+QUOTAS = 4
+TIERS = ["", "gold"]
 
 
 class StockMachine(RuleBasedStateMachine):
@@ -78,17 +83,69 @@ class StockMachine(RuleBasedStateMachine):
         pool=st.integers(0, 3),
         ship_to=st.none() | st.tuples(st.floats(-90, 90), st.floats(-180, 180)),
         split=st.booleans(),
+        quota=st.none() | st.integers(0, QUOTAS - 1),
+        tier=st.sampled_from(TIERS),
     )
-    def reserve(self, order, lines, caller, pool, ship_to, split):
+    def reserve(self, order, lines, caller, pool, ship_to, split, quota, tier):
         chosen = {self.product(i): q for i, q in lines.items()}
         destination = Destination() if ship_to is None else Destination(latitude=ship_to[0], longitude=ship_to[1])
+        # A line may name a quota (of any product: the wrong one is refused).
+        named = {next(iter(chosen)): self.quota(quota)} if quota is not None else {}
         self.attempt(
             services.reserve_stock,
             order_id=self.order(order),
-            lines=[services.ReservationLine(p, q) for p, q in chosen.items()],
+            lines=[services.ReservationLine(p, q, quota=named.get(p, "")) for p, q in chosen.items()],
             client_id=self.callers[caller],
             routing=services.Routing(pool=self.pools[pool], destination=destination, split=split),
+            customer_tier=tier,
         )
+
+    def quota(self, index: int) -> str:
+        return f"q{self.example}-{index}"
+
+    @rule(
+        index=st.integers(0, QUOTAS - 1),
+        product=st.integers(0, 2),
+        warehouse=st.integers(0, 2),
+        quantity=st.integers(1, 6),
+        tier=st.sampled_from(TIERS),
+        priority=st.integers(0, 3),
+        overflow=st.booleans(),
+    )
+    def create_quota(self, index, product, warehouse, quantity, tier, priority, overflow):
+        now = timezone.now()
+        self.attempt(
+            services.create_quota,
+            code=self.quota(index),
+            product_id=self.product(product),
+            warehouse=self.warehouses[warehouse],
+            quantity=quantity,
+            tier=tier,
+            priority=priority,
+            overflow=overflow,
+            starts_at=now - timedelta(minutes=1),
+            ends_at=now + timedelta(hours=1),
+        )
+
+    @rule(index=st.integers(0, QUOTAS - 1), quantity=st.integers(1, 8))
+    def change_quota(self, index, quantity):
+        self.attempt(services.change_quota, code=self.quota(index), quantity=quantity)
+
+    @rule(index=st.integers(0, QUOTAS - 1))
+    def end_quota(self, index):
+        self.attempt(services.end_quota, code=self.quota(index))
+
+    @rule(index=st.integers(0, QUOTAS - 1))
+    def quota_time_passes(self, index):
+        # Test-only clock travel: the quota is now past its end (the beat task or a reserve ends it).
+        now = timezone.now()
+        Quota.objects.filter(code=self.quota(index)).update(
+            starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1)
+        )
+
+    @rule()
+    def end_due_quotas(self):
+        services.end_due_quotas(product_ids=self.products)
 
     @rule(order=st.integers(0, len(ORDERS) - 1), one_product=st.booleans(), product=st.integers(0, 2), caller=CALLERS)
     def release(self, order, one_product, product, caller):
@@ -209,6 +266,24 @@ class StockMachine(RuleBasedStateMachine):
             ).aggregate(total=Sum("quantity"))["total"]
             assert row.reserved_stock == (held or 0), (row.product_id, row.warehouse_id, row.bucket)
             assert row.available_stock >= 0
+
+    @invariant()
+    def quotas_set_aside_what_their_levels_say(self):
+        """Per level, the units its open quotas set aside are its `allotted_stock`, within
+        its available stock; no quota holds more than it was granted."""
+        aside: dict[tuple[int, int], int] = {}
+        for quota in Quota.objects.filter(product_id__in=self.products):
+            assert quota.allotted + quota.drawn <= quota.quantity
+            assert quota.status == "active" or quota.allotted == 0
+            key = (quota.product_id, quota.warehouse_id)
+            aside[key] = aside.get(key, 0) + quota.allotted
+        for level in StockLevel.objects.filter(product_id__in=self.products):
+            assert level.allotted_stock == aside.get((level.product_id, level.warehouse_id), 0)
+            assert 0 <= level.allotted_stock <= level.available_stock
+        drawn = Reservation.objects.filter(product_id__in=self.products, quota__isnull=False)
+        for quota in Quota.objects.filter(product_id__in=self.products):
+            units = drawn.filter(quota=quota).aggregate(total=Sum("quota_units"))["total"] or 0
+            assert quota.drawn == units
 
     @invariant()
     def an_order_has_one_owner(self):
