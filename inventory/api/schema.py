@@ -158,8 +158,24 @@ def complete_schema(result, generator, request, public):
         if prop is not None:
             prop["minItems"], prop["maxItems"] = minimum, maximum
     _spell_out_int64_bounds(result)
+    _blank_text_any_of(result)
     _optional_in_answers(schemas)
     return result
+
+
+def _blank_text_any_of(node) -> None:
+    """drf-spectacular writes a text field that may be blank and has a pattern as `oneOf`
+    [the pattern, an empty string]; where the pattern admits "" too (a label), "" matches
+    both and a strict validator (schemathesis) takes it as invalid: `anyOf` says what we mean."""
+    if isinstance(node, dict):
+        alternatives = node.get("oneOf")
+        if isinstance(alternatives, list) and {"type": "string", "maxLength": 0} in alternatives:
+            node["anyOf"] = node.pop("oneOf")
+        for value in node.values():
+            _blank_text_any_of(value)
+    elif isinstance(node, list):
+        for value in node:
+            _blank_text_any_of(value)
 
 
 # Fields an answer carries only sometimes (read-only fields are otherwise marked required).
