@@ -15,6 +15,7 @@ from inventory.exceptions import (
     StockWouldGoNegative,
 )
 from inventory.models import InventoryLog, Quota, StockLevel, StockRow
+from inventory.selectors import ledger_discrepancies
 from inventory.services import ReservationLine
 from tests.inventory.helpers import assert_invariants, stock_of
 
@@ -249,8 +250,6 @@ def test_the_ledger_replay_finds_set_aside_units_that_the_log_does_not_explain(m
     item = make_item(available_stock=10)
     made = quota(item, 4)
     Quota.objects.filter(pk=made.pk).update(allotted=3, quantity=4)
-
-    from inventory.selectors import ledger_discrepancies
 
     (found,) = ledger_discrepancies(product_id=item.product_id)
     assert any("sets aside 3, its log entries 4" in problem for problem in found.problems)

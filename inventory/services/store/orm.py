@@ -339,16 +339,16 @@ class OrmStore:
         A line's units drawn on a quota come out of its level's own row (which holds the
         set-aside units), with any free part of the line in that warehouse: one hold per
         line and warehouse, as always."""
+        drawing = {product_id: (quota, units) for product_id, (quota, units) in drawn.items() if units}
+        quota_levels = {(product_id, quota.warehouse_id) for product_id, (quota, _) in drawing.items()}
         takings = [
             allocation.row_for(part, found)
             for part in parts
-            if (part.product_id, part.warehouse_id)
-            not in {(p, quota.warehouse_id) for p, (quota, units) in drawn.items() if units}
+            if (part.product_id, part.warehouse_id) not in quota_levels
         ]
-        for product_id, (quota, units) in drawn.items():
-            if units:
-                takings.append(_drawn_taking(product_id, quota, units, parts, found))
-                self._release_to_line(quota, units)
+        for product_id, (quota, units) in drawing.items():
+            takings.append(_drawn_taking(product_id, quota, units, parts, found))
+            self._release_to_line(quota, units)
         gathered = [movement for taking in takings for movement in _gathering(taking)]
         deltas: dict[RowKey, tuple[int, int]] = defaultdict(lambda: (0, 0))
         for movement in gathered:
