@@ -19,7 +19,7 @@ waits, so it adds no edge to a cycle.
 """
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -82,6 +82,8 @@ class Candidate:
     region: str
     latitude: float | None
     longitude: float | None
+    # Row 0's count of the level's rows (N of a hot level); other rows carry no count.
+    buckets: int
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,19 @@ def candidates(rows: QuerySet[StockRow]) -> list[Candidate]:
         "warehouse__region",
         "warehouse__latitude",
         "warehouse__longitude",
+        "buckets",
     )
     return [Candidate(*row) for row in found]
+
+
+def missing_rows(rows: Iterable[Candidate]) -> bool:
+    """Whether a level's row 0 counts more rows than `rows` hold of it.
+
+    A hot level that gained rows while a locking read waited for its row 0 shows row 0
+    as it now stands (PostgreSQL reads a row again once its lock is free) but not the new
+    rows, which the read's snapshot predates; what they hold would look missing."""
+    found = Counter((row.product_id, row.warehouse_id) for row in rows)
+    return any(row.bucket == 0 and row.buckets > found[(row.product_id, row.warehouse_id)] for row in rows)
 
 
 def levels(rows: Iterable[Candidate]) -> list[Candidate]:

@@ -5,6 +5,7 @@ larger than a bucket, orders of hot and plain products, and N changed while orde
 """
 
 import random
+import time
 import threading
 from collections import Counter
 
@@ -135,3 +136,57 @@ def test_a_reserve_takes_a_free_bucket_rather_than_wait_for_a_locked_one(make_it
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
     assert_invariants(item.product_id)
+
+
+@pytest.mark.usefixtures("store")
+def test_a_reserve_that_waited_for_a_level_to_grow_sees_its_new_rows(make_item, actor):
+    """A level spread over 8 rows while a line of 100 waits for its row 0: the line's first
+    locking read cannot see the 7 new rows (its snapshot predates them), so it reads again."""
+    item = make_item(available_stock=300)
+    spread = threading.Event()
+    commit = threading.Event()
+
+    def grow_the_level():
+        with transaction.atomic():
+            services.make_hot(product_id=item.product_id, buckets=8, actor=actor)
+            spread.set()
+            commit.wait(timeout=30)
+        connection.close()
+
+    grower = threading.Thread(target=grow_the_level)
+    grower.start()
+    try:
+        assert spread.wait(timeout=30)
+        buyer_result = []
+        buyer = threading.Thread(target=lambda: buyer_result.append(_reserve_in_thread("GROW-1", item.product_id, 100)))
+        buyer.start()
+        _wait_until_a_session_waits_for_a_lock()
+    finally:
+        commit.set()
+        grower.join(timeout=30)
+    buyer.join(timeout=30)
+
+    assert [type(r).__name__ for r in buyer_result] == ["ReserveResult"]
+    assert stock_of(item.product_id) == (200, 100)
+    assert_invariants(item.product_id)
+
+
+def _reserve_in_thread(order_id: str, product_id: int, quantity: int):
+    try:
+        return reserve(order_id, (product_id, quantity))
+    except InsufficientStock as refused:
+        return refused
+    finally:
+        connection.close()
+
+
+def _wait_until_a_session_waits_for_a_lock() -> None:
+    with connection.cursor() as cursor:
+        for _ in range(300):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("The reserve never waited for the level's lock.")

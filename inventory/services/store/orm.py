@@ -9,6 +9,7 @@ caller's transaction or its own.
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -25,6 +26,15 @@ from inventory.services.store.types import Counters, Deltas, Draw, Ending, Level
 
 Status = Reservation.Status
 Operation = InventoryLog.Operation
+
+
+# How often a take locks its rows afresh when a hot level gained rows while it waited for them
+# (staff resizing the level); the last time it takes what it sees, which may refuse short.
+_LOCKING_READS = 4
+
+
+class _LevelGrew(Exception):
+    """Rolls back a take whose locking read missed rows a hot level gained meanwhile."""
 
 
 class _NotEveryLineTaken(Exception):
@@ -258,17 +268,40 @@ class OrmStore:
         by then, and is seen, rather than the line being taken again from another
         warehouse (the unique line per warehouse would not stop that).
         """
+        attempt = partial(self._take, order_id, lines, actor, ttl, client_id, routing, draws or {})
+        for _ in range(_LOCKING_READS - 1):
+            try:
+                return attempt(complete=True)
+            except _LevelGrew:
+                continue
+        return attempt(complete=False)
+
+    def _take(
+        self,
+        order_id: str,
+        lines: Sequence[tuple[int, int]],
+        actor: str,
+        ttl: timedelta,
+        client_id: int | None,
+        routing: allocation.Routing,
+        draws: Mapping[int, Draw],
+        *,
+        complete: bool,
+    ) -> list[LineOutcome]:
+        """One try of `take`; _LevelGrew (all rolled back) if `complete` and a level's rows were missed."""
         quantities = dict(lines)
         try:
             with transaction.atomic():
                 strategy, found = self._locked_candidates([product_id for product_id, _ in lines], routing.pool)
+                if complete and allocation.missing_rows(found):
+                    raise _LevelGrew
                 known, foreign = self._known_lines(order_id, quantities, client_id)
                 if known or foreign:
                     return [
                         _outcome(product_id, quantity, known=foreign or product_id in known)
                         for product_id, quantity in lines
                     ]
-                drawn = self._locked_draws(draws or {}, quantities, found)
+                drawn = self._locked_draws(draws, quantities, found)
                 rest = [(p, q - drawn[p][1]) if p in drawn else (p, q) for p, q in lines]
                 planned = allocation.plan(
                     [line for line in rest if line[1] > 0],

@@ -72,7 +72,9 @@ class PostgreSQLStore(OrmStore):
         if len(lines) == 1 and not connection.in_atomic_block:
             rows = db.fetch_rows(_reserve_sql(lock_first=False, owned=owned), params)
             if rows[0]["busy"] and not rows[0]["known"]:
-                # Every row of the hot level that holds the line was locked: wait for one.
+                # The level held the line but no row took it (a hot level's rows that hold it
+                # were locked, or the level changed while the statement waited): once more,
+                # with a fresh snapshot, waiting for a row.
                 rows = db.fetch_rows(_reserve_sql(lock_first=False, owned=owned, wait=True), params)
         else:
             try:

@@ -85,9 +85,11 @@ SELECT line.product_id AS line_product_id,
     ) ELSE false END AS has_overdue_holds,
     line.product_id IN (SELECT product_id FROM known) OR EXISTS (SELECT 1 FROM foreign_order) AS known,
     -- the planned path decides (a product has several levels in the pool), or another
-    -- try: a hot level holds the line but no free row of it held it whole
+    -- try: the level held the line in the snapshot but its row did not when locked (a hot
+    -- level's free rows held it only in parts; units taken meanwhile; or the level spread
+    -- over rows this snapshot predates, while the statement waited for its row 0)
     EXISTS (SELECT 1 FROM level WHERE levels > 1) AS needs_plan,
-    held.held__id IS NULL AND level.levels = 1 AND level.rows > 1 AND level.available >= line.quantity AS busy,
+    held.held__id IS NULL AND level.levels = 1 AND level.available >= line.quantity AS busy,
     EXISTS (SELECT 1 FROM {pool} WHERE code = %(pool)s) AS pool_found,
     held.*,
     logged.*
