@@ -86,6 +86,34 @@ class TransferNotOpen(InventoryError):
         super().__init__(f"Transfer {transfer_id} is {status}.", transfer_id=transfer_id, status=status)
 
 
+class PurchaseOrderNotFound(_UnknownCode):
+    code = "purchase_order_not_found"
+    default_message = "No such purchase order."
+    noun = "purchase order"
+
+
+class PurchaseOrderNotOpen(InventoryError):
+    code = "purchase_order_not_open"
+    status_code = 409
+    default_message = "The purchase order is received, closed or cancelled already."
+
+    def __init__(self, order_id: int, status: str) -> None:
+        super().__init__(f"Purchase order {order_id} is {status}.", purchase_order_id=order_id, status=status)
+
+
+class PurchaseOrderHasReceipts(InventoryError):
+    """A cancel of a purchase order that goods were received against: it is closed instead."""
+
+    code = "purchase_order_has_receipts"
+    status_code = 409
+    default_message = "Goods were received against the purchase order: close it instead of cancelling it."
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(
+            f"Goods were received against purchase order {order_id}: close it instead.", purchase_order_id=order_id
+        )
+
+
 class QuotaNotFound(_UnknownCode):
     code = "quota_not_found"
     default_message = "No such quota."

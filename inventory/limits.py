@@ -65,6 +65,15 @@ MAX_EXPIRY_BATCH_SIZE = 100_000
 # The public batch check.
 MAX_BATCH_ITEMS = 200
 
+# Purchase orders and available-to-promise (issue 16). A line's units received may pass
+# what was ordered (an over-delivery is recorded), never MAX_QUANTITY. ATP answers for
+# today and the next days, 1..MAX_ATP_DAYS of them; its batch form as many products as a check.
+MAX_PURCHASE_ORDER_LINES = 100
+SUPPLIER_NAME_MAX_LENGTH = 200
+MAX_ATP_DAYS = 90
+DEFAULT_ATP_DAYS = 14
+MAX_ATP_BATCH_ITEMS = MAX_BATCH_ITEMS
+
 # Free text on a change of stock.
 MAX_REASON_LENGTH = 1_000
 MAX_REFERENCE_LENGTH = 255

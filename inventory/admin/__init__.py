@@ -7,6 +7,26 @@ log and the reservations are read-only; a reservation is released through the
 service, never edited.
 """
 
-from inventory.admin import api_clients, inventory, ledger, other_apps, reservations, site, transfers, warehouses
+from inventory.admin import (
+    api_clients,
+    inventory,
+    ledger,
+    other_apps,
+    purchasing,
+    reservations,
+    site,
+    transfers,
+    warehouses,
+)
 
-__all__ = ["api_clients", "inventory", "ledger", "other_apps", "reservations", "site", "transfers", "warehouses"]
+__all__ = [
+    "api_clients",
+    "inventory",
+    "ledger",
+    "other_apps",
+    "purchasing",
+    "reservations",
+    "site",
+    "transfers",
+    "warehouses",
+]

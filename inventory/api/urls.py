@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from inventory.api.views.internal import OrderReservationViewSet, ReservationListViewSet
 from inventory.api.views.public import PublicCheckViewSet
+from inventory.api.views.purchasing import AvailableToPromiseViewSet, PurchaseOrderViewSet
 from inventory.api.views.staff import InventoryViewSet
 from inventory.api.views.transfers import TransferViewSet
 from inventory.api.views.warehouses import PoolViewSet, WarehouseViewSet
@@ -22,9 +23,11 @@ router = OptionalSlashRouter()
 router.register("inventory/reservations", ReservationListViewSet, basename="reservations")
 router.register("inventory", OrderReservationViewSet, basename="order-reservations")
 router.register("inventory/check", PublicCheckViewSet, basename="inventory-check")
+router.register("inventory", AvailableToPromiseViewSet, basename="inventory-atp")
 router.register("inventory", InventoryViewSet, basename="inventory")
 router.register("transfers", TransferViewSet, basename="transfers")
 router.register("warehouses", WarehouseViewSet, basename="warehouses")
 router.register("pools", PoolViewSet, basename="pools")
+router.register("purchase-orders", PurchaseOrderViewSet, basename="purchase-orders")
 
 urlpatterns = router.urls

@@ -9,6 +9,14 @@ from inventory.models.api_clients import ApiClient, ApiClientRole
 from inventory.models.idempotency import IdempotencyKey
 from inventory.models.ledger import InventoryLog, LogOperation
 from inventory.models.preferences import StaffPreference
+from inventory.models.purchasing import (
+    OPEN_PURCHASE_ORDER_STATUSES,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    Receipt,
+    ReceiptLine,
+)
 from inventory.models.quotas import Quota, QuotaStatus
 from inventory.models.reservations import Reservation, ReservationStatus
 from inventory.models.stock import Inventory, InventoryRowCount, StockLevel, StockRow
@@ -16,6 +24,7 @@ from inventory.models.transfers import OPEN_TRANSFER_STATUSES, Transfer, Transfe
 from inventory.models.warehouses import Pool, PoolStrategy, Warehouse
 
 __all__ = [
+    "OPEN_PURCHASE_ORDER_STATUSES",
     "OPEN_TRANSFER_STATUSES",
     "ApiClient",
     "ApiClientRole",
@@ -26,8 +35,13 @@ __all__ = [
     "LogOperation",
     "Pool",
     "PoolStrategy",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "PurchaseOrderStatus",
     "Quota",
     "QuotaStatus",
+    "Receipt",
+    "ReceiptLine",
     "Reservation",
     "ReservationStatus",
     "StaffPreference",

@@ -17,6 +17,15 @@ from inventory.services.api_clients import (
 )
 from inventory.services.hot import make_hot, rebalance_hot_levels
 from inventory.services.preferences import remember_language
+from inventory.services.purchasing import (
+    PurchaseOrderLineInput,
+    ReceiptLineInput,
+    cancel_purchase_order,
+    close_purchase_order,
+    create_purchase_order,
+    get_purchase_order,
+    receive_purchase_order,
+)
 from inventory.services.quotas import change_quota, create_quota, end_due_quotas, end_quota
 from inventory.services.reservations import (
     ReservationLine,
@@ -47,16 +56,21 @@ from inventory.services.warehouses import (
 __all__ = [
     "SYSTEM_ACTOR",
     "IssuedToken",
+    "PurchaseOrderLineInput",
+    "ReceiptLineInput",
     "ReservationLine",
     "ReserveResult",
     "Routing",
     "TransferLineInput",
     "adjust_stock",
+    "cancel_purchase_order",
     "cancel_transfer",
     "change_quota",
+    "close_purchase_order",
     "create_api_client",
     "create_inventory",
     "create_pool",
+    "create_purchase_order",
     "create_quota",
     "create_transfer",
     "create_warehouse",
@@ -66,11 +80,13 @@ __all__ = [
     "end_due_quotas",
     "end_quota",
     "expire_overdue_reservations",
+    "get_purchase_order",
     "get_transfer",
     "issue_token",
     "make_hot",
     "reactivate_api_client",
     "rebalance_hot_levels",
+    "receive_purchase_order",
     "receive_transfer",
     "release_reservations",
     "remember_language",

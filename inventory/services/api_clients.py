@@ -39,6 +39,13 @@ STAFF_CLIENT_PERMISSIONS = (
     "inventory.receive_transfer",
     # Hot levels (issue 15).
     "inventory.make_hot_inventory",
+    # Quotas and purchase orders (issue 16).
+    "inventory.view_quota",
+    "inventory.manage_quota",
+    "inventory.view_purchaseorder",
+    "inventory.add_purchaseorder",
+    "inventory.receive_purchaseorder",
+    "inventory.view_receipt",
 )
 SERVICE_USER_PREFIX = "api-client."
 _NAME_RE = re.compile(limits.CLIENT_NAME_PATTERN)

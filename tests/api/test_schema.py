@@ -14,6 +14,7 @@ from schemathesis import GenerationMode
 
 from inventory.models import ApiClient
 from tests.api.conftest import make_client
+from tests.api.test_purchasing import PURCHASING_PERMS
 from tests.api.test_warehouses import WAREHOUSE_PERMS
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,15 @@ CONTRACT_OPERATIONS = {
     ("post", "/api/v1/transfers/{id}/receive"),
     ("post", "/api/v1/transfers/{id}/cancel"),
     ("put", "/api/v1/inventory/{product_id}/hot"),
+    # Purchase orders and available-to-promise (issue 16).
+    ("get", "/api/v1/purchase-orders"),
+    ("post", "/api/v1/purchase-orders"),
+    ("get", "/api/v1/purchase-orders/{id}"),
+    ("post", "/api/v1/purchase-orders/{id}/receipts"),
+    ("post", "/api/v1/purchase-orders/{id}/close"),
+    ("post", "/api/v1/purchase-orders/{id}/cancel"),
+    ("get", "/api/v1/inventory/{product_id}/atp"),
+    ("post", "/api/v1/inventory/atp"),
 }
 INTERNAL_PATHS = ("/reserve", "/release", "/deduct", "/cleanup-expired", "/reservations")
 
@@ -124,7 +134,7 @@ def tokens(db):
     staff = make_client("backoffice", "staff")
     # The warehouse and pool endpoints' permissions, beyond a staff client's own (STAFF_CLIENT_PERMISSIONS).
     ApiClient.objects.get(name="backoffice").user.user_permissions.add(
-        *Permission.objects.filter(codename__in=WAREHOUSE_PERMS)
+        *Permission.objects.filter(codename__in=(*WAREHOUSE_PERMS, *PURCHASING_PERMS))
     )
     return {"internal": make_client("order-app", "internal"), "staff": staff}
 
