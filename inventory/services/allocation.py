@@ -82,8 +82,8 @@ class Candidate:
     region: str
     latitude: float | None
     longitude: float | None
-    # Row 0's count of the level's rows (N of a hot level); other rows carry no count.
-    buckets: int
+    # Row 0's count of the level's rows (N of a hot level); a level's sum or a bucket row: 1.
+    buckets: int = 1
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,21 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from inventory import limits, services
 from inventory.exceptions import InventoryError
-from inventory.models import Inventory, InventoryLog, Pool, Quota, Reservation, StockLevel, StockRow, Warehouse
+from inventory.models import (
+    Inventory,
+    InventoryLog,
+    Pool,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Quota,
+    Reservation,
+    StockLevel,
+    StockRow,
+    Warehouse,
+)
+from inventory.models.purchasing import OPEN_PURCHASE_ORDER_STATUSES
 from inventory.selectors import ledger_discrepancies
+from inventory.selectors.atp import products_atp
 from inventory.services.allocation import Destination
 from tests.inventory.helpers import assert_invariants
 
@@ -59,6 +72,7 @@ class StockMachine(RuleBasedStateMachine):
             )
             self.pools.append(made.code)
         self.transfers: list[int] = []
+        self.purchase_orders: list[int] = []
         # Two order applications, and None: the in-process order flows.
         self.callers = [None] + [
             services.create_api_client(name=f"machine-{self.example}-{app}", role="internal").client.pk
@@ -210,6 +224,39 @@ class StockMachine(RuleBasedStateMachine):
         if self.transfers:
             self.attempt(services.cancel_transfer, transfer_id=self.transfers[which % len(self.transfers)])
 
+    @rule(
+        warehouse=st.integers(0, 2),
+        lines=st.dictionaries(st.integers(0, 2), st.tuples(st.integers(1, 6), st.integers(-1, 3)), min_size=1),
+    )
+    def place_purchase_order(self, warehouse, lines):
+        today = timezone.now().date()
+        # Two indexes may name one product (with two products): a line twice is refused.
+        with contextlib.suppress(InventoryError):
+            placed = services.create_purchase_order(
+                supplier="Machine Ltd",
+                warehouse=self.warehouses[warehouse],
+                lines=[
+                    services.PurchaseOrderLineInput(self.product(i), quantity, today + timedelta(days=due))
+                    for i, (quantity, due) in lines.items()
+                ],
+                actor="machine",
+            )
+            self.purchase_orders.append(placed.pk)
+
+    @rule(which=st.integers(0, 5), part=st.none() | st.tuples(st.integers(0, 2), st.integers(1, 8)))
+    def receive_purchase_order(self, which, part):
+        # A part may be more than is outstanding (an over-delivery), or of a product not ordered (refused).
+        if self.purchase_orders:
+            lines = None if part is None else [services.ReceiptLineInput(self.product(part[0]), part[1])]
+            order = self.purchase_orders[which % len(self.purchase_orders)]
+            self.attempt(services.receive_purchase_order, purchase_order_id=order, lines=lines)
+
+    @rule(which=st.integers(0, 5), close=st.booleans())
+    def end_purchase_order(self, which, close):
+        if self.purchase_orders:
+            end = services.close_purchase_order if close else services.cancel_purchase_order
+            self.attempt(end, purchase_order_id=self.purchase_orders[which % len(self.purchase_orders)])
+
     @rule(warehouse=st.integers(1, 2), accepts=st.booleans())
     def warehouse_accepts_orders(self, warehouse, accepts):
         # A warehouse out of allocation (and back) while its holds stay where they are.
@@ -284,6 +331,32 @@ class StockMachine(RuleBasedStateMachine):
         for quota in Quota.objects.filter(product_id__in=self.products):
             units = drawn.filter(quota=quota).aggregate(total=Sum("quota_units"))["total"] or 0
             assert quota.drawn == units
+
+    @invariant()
+    def receipts_are_restocks_and_atp_counts_what_is_coming(self):
+        """A purchase-order line has received what its order's restock entries brought, and
+        ATP's last day is what is on the shelf, in transit and outstanding, less what quotas
+        set aside (every line of the machine is due within four days)."""
+        for line in PurchaseOrderLine.objects.filter(order_id__in=self.purchase_orders):
+            restocked = InventoryLog.objects.filter(
+                product_id=line.product_id, operation="restock", reference=f"po:{line.order_id}"
+            ).aggregate(total=Sum("quantity"))["total"]
+            assert line.received == (restocked or 0)
+        # The pool `all`: the warehouses that accept orders.
+        accepting = Warehouse.objects.filter(accepts_orders=True)
+        outstanding: dict[int, int] = {}
+        for line in PurchaseOrderLine.objects.filter(
+            order_id__in=self.purchase_orders,
+            order__status__in=OPEN_PURCHASE_ORDER_STATUSES,
+            order__warehouse__in=accepting,
+        ):
+            outstanding[line.product_id] = outstanding.get(line.product_id, 0) + max(line.quantity - line.received, 0)
+        for item in products_atp(product_ids=self.products, days=5)["items"]:
+            levels = StockLevel.objects.filter(product_id=item["product_id"], warehouse__in=accepting)
+            on_hand = sum(level.available_stock + level.in_transit - level.allotted_stock for level in levels)
+            assert item["days"][-1]["atp"] == on_hand + outstanding.get(item["product_id"], 0)
+        for order in PurchaseOrder.objects.filter(pk__in=self.purchase_orders, status="received"):
+            assert all(line.received >= line.quantity for line in order.lines.all())
 
     @invariant()
     def an_order_has_one_owner(self):
