@@ -5,8 +5,8 @@ larger than a bucket, orders of hot and plain products, and N changed while orde
 """
 
 import random
-import time
 import threading
+import time
 from collections import Counter
 
 import pytest
