@@ -8,28 +8,23 @@ list and an order's page are read-only and need `view_purchaseorder`; placing ne
 """
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inventory import limits, services
-from inventory.admin.common import StrictModelAdmin, actor_of, object_page_urls, product_id_term, require_perm
+from inventory.admin.common import product_id_term
+from inventory.admin.documents import DocumentAdmin, LineQuantitiesForm, ServiceForm
 from inventory.admin.forms import WarehouseChoiceField
-from inventory.admin.presentation import NOTHING, column, domain_message, titled, when
+from inventory.admin.presentation import NOTHING, column, titled, when
 from inventory.exceptions import InvalidInput, InventoryError
 from inventory.models import PurchaseOrder, PurchaseOrderLine
 from inventory.parsing import ascii_int, has_nul
@@ -37,7 +32,6 @@ from inventory.selectors.purchasing import purchase_order_entries
 from inventory.templatetags.back_office import grouped
 
 TEMPLATES = "admin/inventory/purchasing"
-RECEIVE_PERMISSION = "inventory.receive_purchaseorder"
 # What may separate a line's cells; a spreadsheet's cells paste with tabs.
 SEPARATORS = (",", ";", "\t")
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -124,25 +118,7 @@ class NoControlCharacters:
             raise forms.ValidationError(self.message)
 
 
-class PurchaseOrderStepForm(forms.Form):
-    """A form that calls one purchase-order service and shows its refusal as its own error."""
-
-    required_css_class = "required"
-    detail_fields: dict[str, str] = {}
-
-    def call(self, service, **arguments) -> PurchaseOrder | None:
-        try:
-            return service(**arguments)
-        except InventoryError as error:
-            self.refused(error)
-            return None
-
-    def refused(self, error: InventoryError) -> None:
-        field = next((self.detail_fields[name] for name in error.details if name in self.detail_fields), None)
-        self.add_error(field, domain_message(error))
-
-
-class PurchaseOrderAddForm(PurchaseOrderStepForm):
+class PurchaseOrderAddForm(ServiceForm):
     supplier = forms.CharField(
         label=_("Supplier"), max_length=limits.SUPPLIER_NAME_MAX_LENGTH, validators=[NoControlCharacters()]
     )
@@ -187,12 +163,13 @@ class PurchaseOrderAddForm(PurchaseOrderStepForm):
         )
 
 
-class ReceiveForm(PurchaseOrderStepForm):
+class ReceiveForm(LineQuantitiesForm):
     """Per line, the units that came in this delivery: by default what is outstanding. More than
     was ordered is taken (an over-delivery); 0 leaves a line out."""
 
     title = _("Receive a delivery")
     template = "receive.html"
+    box_size = 10
 
     reference = forms.CharField(
         label=_("Delivery note"),
@@ -202,35 +179,11 @@ class ReceiveForm(PurchaseOrderStepForm):
     )
 
     def __init__(self, data=None, *, order: PurchaseOrder):
-        super().__init__(data)
         self.order = order
-        self.order_lines = list(order.lines.all())
-        for line in self.order_lines:
-            label = _("Received now of product %(product)s") % {"product": line.product_id}
-            self.fields[self._name(line)] = forms.IntegerField(
-                label=label,
-                min_value=0,
-                max_value=limits.MAX_QUANTITY - line.received,
-                initial=line.outstanding,
-                widget=forms.NumberInput(attrs={"aria-label": label, "size": 10}),
-            )
-        if self.order_lines:
-            self.fields[self._name(self.order_lines[0])].widget.attrs["autofocus"] = True
+        super().__init__(data, lines=order.lines.all(), most=lambda line: limits.MAX_QUANTITY - line.received)
 
-    @staticmethod
-    def _name(line: PurchaseOrderLine) -> str:
-        return f"line_{line.product_id}"
-
-    def rows(self) -> Iterator[tuple[PurchaseOrderLine, forms.BoundField]]:
-        now = {line.product_id: line for line in self.order.lines.select_related("product")}
-        for line in self.order_lines:
-            yield now[line.product_id], self[self._name(line)]
-
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors and not any(cleaned.get(self._name(line)) for line in self.order_lines):
-            raise forms.ValidationError(_("Give a quantity received for at least one line."))
-        return cleaned
+    def lines_now(self):
+        return self.order.lines.select_related("product")
 
     def refused(self, error: InventoryError) -> None:
         if isinstance(error, InvalidInput) and isinstance(error.details.get("lines"), dict):
@@ -241,11 +194,7 @@ class ReceiveForm(PurchaseOrderStepForm):
         super().refused(error)
 
     def submit(self, *, actor: str) -> PurchaseOrder | None:
-        lines = [
-            services.ReceiptLineInput(line.product_id, self.cleaned_data[self._name(line)])
-            for line in self.order_lines
-            if self.cleaned_data[self._name(line)]
-        ]
+        lines = [services.ReceiptLineInput(product_id, units) for product_id, units in self.quantities()]
         return self.call(
             services.receive_purchase_order,
             purchase_order_id=self.order.pk,
@@ -257,13 +206,13 @@ class ReceiveForm(PurchaseOrderStepForm):
     def done(self, after: PurchaseOrder) -> str:
         return _("Purchase order %(id)s: %(units)s units received in %(warehouse)s; it is now %(status)s.") % {
             "id": after.pk,
-            "units": grouped(sum(self.cleaned_data[self._name(line)] for line in self.order_lines)),
+            "units": grouped(sum(dict(self.quantities()).values())),
             "warehouse": after.warehouse.code,
             "status": after.get_status_display(),
         }
 
 
-class EndForm(PurchaseOrderStepForm):
+class EndForm(ServiceForm):
     """A reason, optional: posting it confirms the close or the cancel."""
 
     template = "end.html"
@@ -332,7 +281,16 @@ def _next_due() -> Subquery:
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(StrictModelAdmin):
+class PurchaseOrderAdmin(DocumentAdmin):
+    """Placed through the add page, changed only by the steps' services."""
+
+    templates = TEMPLATES
+    step_permission = "inventory.receive_purchaseorder"
+    steps = PURCHASE_ORDER_STEPS
+    add_form = PurchaseOrderAddForm
+    add_title = _("Place a purchase order")
+    document_argument = "order"
+
     list_display = (
         "id_column",
         "supplier_column",
@@ -399,17 +357,6 @@ class PurchaseOrderAdmin(StrictModelAdmin):
             )
         )
 
-    # --- Permissions: placed through the add page, changed only by the steps' services.
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def may_receive(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(RECEIVE_PERMISSION)
-
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if not term:
@@ -424,9 +371,6 @@ class PurchaseOrderAdmin(StrictModelAdmin):
 
     # --- Pages -----------------------------------------------------------------
 
-    def get_urls(self):
-        return [*object_page_urls(self, self.step_view, PURCHASE_ORDER_STEPS, "step"), *super().get_urls()]
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = self.get_object(request, unquote(object_id))
         if order is not None:
@@ -435,66 +379,28 @@ class PurchaseOrderAdmin(StrictModelAdmin):
                 "lines": order.lines.select_related("product").order_by("product_id"),
                 "receipts": order.receipts.prefetch_related("lines__line").order_by("id"),
                 "entries": purchase_order_entries(order),
-                "step_links": self._step_links(request, order),
+                "step_links": self.step_links(request, order),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _step_links(self, request: HttpRequest, order: PurchaseOrder) -> list[tuple[str, str]]:
-        if not (order.is_open and self.may_receive(request)):
-            return []
-        steps = [name for name in PURCHASE_ORDER_STEPS if name != "cancel" or order.status == PurchaseOrder.Status.OPEN]
-        return [
-            (PURCHASE_ORDER_STEPS[name].title, reverse(f"admin:inventory_purchaseorder_{name}", args=[order.pk]))
-            for name in steps
-        ]
+    def steps_for(self, document: PurchaseOrder) -> list[str]:
+        # Cancel is for an order nothing came against.
+        cancellable = document.status == PurchaseOrder.Status.OPEN
+        return [name for name in PURCHASE_ORDER_STEPS if name != "cancel" or cancellable]
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = PurchaseOrderAddForm(request.POST if request.method == "POST" else None)
-        if form.is_valid():
-            order = form.submit(actor=actor_of(request))
-            if order is not None:
-                self.log_addition(request, order, [{"added": {}}])
-                placed = _("Purchase order %(id)s placed with %(supplier)s for %(warehouse)s: %(units)s units.") % {
-                    "id": order.pk,
-                    "supplier": order.supplier,
-                    "warehouse": order.warehouse.code,
-                    "units": grouped(sum(line.quantity for line in order.lines.all())),
-                }
-                self.message_user(request, placed, messages.SUCCESS)
-                return redirect("admin:inventory_purchaseorder_change", order.pk)
-        return self._page(request, "add.html", _("Place a purchase order"), form=form)
+    def added(self, document: PurchaseOrder) -> str:
+        return _("Purchase order %(id)s placed with %(supplier)s for %(warehouse)s: %(units)s units.") % {
+            "id": document.pk,
+            "supplier": document.supplier,
+            "warehouse": document.warehouse.code,
+            "units": grouped(sum(line.quantity for line in document.lines.all())),
+        }
 
-    def step_view(self, request: HttpRequest, object_id: str, step: type[ReceiveForm | EndForm]) -> HttpResponse:
-        """GET shows the step's form; POST calls the service (which checks everything again)."""
-        require_perm(request, RECEIVE_PERMISSION)
-        order = self.get_object(request, unquote(object_id))
-        if order is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not order.is_open:
-            self.message_user(
-                request,
-                _("Purchase order %(id)s is %(status)s: there is nothing to receive, close or cancel.")
-                % {"id": order.pk, "status": order.get_status_display()},
-                messages.WARNING,
-            )
-            return redirect("admin:inventory_purchaseorder_change", order.pk)
-        form = step(request.POST if request.method == "POST" else None, order=order)
-        if form.is_valid():
-            after = form.submit(actor=actor_of(request))
-            if after is not None:
-                done = form.done(after)
-                self.log_change(request, after, done)
-                self.message_user(request, done, messages.SUCCESS)
-                return redirect("admin:inventory_purchaseorder_change", order.pk)
-            order = self.get_object(request, unquote(object_id))  # as the refusal found it
-        title = _("%(step)s: purchase order %(id)s") % {"step": step.title, "id": order.pk}
-        return self._page(request, form.template, title, original=order, form=form)
+    def not_open(self, document: PurchaseOrder) -> str:
+        return _("Purchase order %(id)s is %(status)s: there is nothing to receive, close or cancel.") % {
+            "id": document.pk,
+            "status": document.get_status_display(),
+        }
 
-    def _page(self, request: HttpRequest, template: str, title: str, **context) -> TemplateResponse:
-        return TemplateResponse(
-            request,
-            f"{TEMPLATES}/{template}",
-            {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **context},
-        )
+    def step_title(self, step: type[ServiceForm], document: PurchaseOrder) -> str:
+        return _("%(step)s: purchase order %(id)s") % {"step": step.title, "id": document.pk}

@@ -6,27 +6,21 @@ done. The list and a transfer's page are read-only and need `view_transfer`; sen
 needs `add_transfer`, receiving and cancelling `receive_transfer`.
 """
 
-from collections.abc import Iterator
-
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inventory import limits, services
-from inventory.admin.common import StrictModelAdmin, actor_of, object_page_urls, product_id_term, require_perm
+from inventory.admin.common import product_id_term
+from inventory.admin.documents import DocumentAdmin, LineQuantitiesForm, ServiceForm
 from inventory.admin.forms import WarehouseChoiceField
-from inventory.admin.presentation import column, domain_message, titled, when
+from inventory.admin.presentation import column, titled, when
 from inventory.exceptions import InvalidInput, InventoryError
 from inventory.models import Transfer, TransferLine
 from inventory.parsing import ascii_int, has_nul
@@ -34,7 +28,6 @@ from inventory.selectors.transfers import transfer_entries
 from inventory.templatetags.back_office import grouped
 
 TEMPLATES = "admin/inventory/transfer"
-RECEIVE_PERMISSION = "inventory.receive_transfer"
 # What may separate a line's product id from its quantity; a spreadsheet's cells paste with tabs.
 SEPARATORS = (",", ";", "\t")
 
@@ -101,27 +94,7 @@ def _parse_line(line: str) -> services.TransferLineInput | None:
     return services.TransferLineInput(product_id, quantity)
 
 
-class TransferStepForm(forms.Form):
-    """A form that calls one transfer service and shows its refusal as its own error."""
-
-    required_css_class = "required"
-    # Where a refusal's details point on this form: the service's names -> the form's fields.
-    detail_fields: dict[str, str] = {}
-
-    def call(self, service, **arguments) -> Transfer | None:
-        """The service's answer; None, with its refusal added to the form, if it refused."""
-        try:
-            return service(**arguments)
-        except InventoryError as error:
-            self.refused(error)
-            return None
-
-    def refused(self, error: InventoryError) -> None:
-        field = next((self.detail_fields[name] for name in error.details if name in self.detail_fields), None)
-        self.add_error(field, domain_message(error))
-
-
-class TransferAddForm(TransferStepForm):
+class TransferAddForm(ServiceForm):
     source = WarehouseChoiceField(label=_("From"), help_text=_("The units leave its available stock at once."))
     destination = WarehouseChoiceField(
         label=_("To"), help_text=_("The units count as in transit there until they are received.")
@@ -160,43 +133,19 @@ class TransferAddForm(TransferStepForm):
         )
 
 
-class ReceiveForm(TransferStepForm):
+class ReceiveForm(LineQuantitiesForm):
     """Per line still in transit, the units received now: by default all of them."""
 
     title = _("Receive")
     template = "receive.html"
 
     def __init__(self, data=None, *, transfer: Transfer):
-        super().__init__(data)
         self.transfer = transfer
-        self.open_lines = [line for line in transfer.lines.all() if line.outstanding]
-        for line in self.open_lines:
-            label = _("Received now of product %(product)s") % {"product": line.product_id}
-            self.fields[self._name(line)] = forms.IntegerField(
-                label=label,
-                min_value=0,
-                max_value=line.outstanding,
-                initial=line.outstanding,
-                widget=forms.NumberInput(attrs={"aria-label": label, "size": 8}),
-            )
-        if self.open_lines:
-            self.fields[self._name(self.open_lines[0])].widget.attrs["autofocus"] = True
+        open_lines = [line for line in transfer.lines.all() if line.outstanding]
+        super().__init__(data, lines=open_lines, most=lambda line: line.outstanding)
 
-    @staticmethod
-    def _name(line: TransferLine) -> str:
-        return f"line_{line.product_id}"
-
-    def rows(self) -> Iterator[tuple[TransferLine, forms.BoundField]]:
-        """Each line that was in transit when the form was made, as it is now, with its box."""
-        now = {line.product_id: line for line in self.transfer.lines.select_related("product")}
-        for line in self.open_lines:
-            yield now[line.product_id], self[self._name(line)]
-
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors and not any(cleaned.get(self._name(line)) for line in self.open_lines):
-            raise forms.ValidationError(_("Give a quantity received for at least one line."))
-        return cleaned
+    def lines_now(self):
+        return self.transfer.lines.select_related("product")
 
     def refused(self, error: InventoryError) -> None:
         # The service names the lines it cannot receive by product id; each is shown on its own row.
@@ -213,24 +162,20 @@ class ReceiveForm(TransferStepForm):
         super().refused(error)
 
     def submit(self, *, actor: str) -> Transfer | None:
-        lines = [
-            services.TransferLineInput(line.product_id, self.cleaned_data[self._name(line)])
-            for line in self.open_lines
-            if self.cleaned_data[self._name(line)]
-        ]
+        lines = [services.TransferLineInput(product_id, units) for product_id, units in self.quantities()]
         return self.call(services.receive_transfer, transfer_id=self.transfer.pk, lines=lines, actor=actor)
 
     def done(self, after: Transfer) -> str:
         """What was done, for the message and the admin history."""
         return _("Transfer %(id)s: %(units)s units received in %(destination)s; it is now %(status)s.") % {
             "id": after.pk,
-            "units": sum(self.cleaned_data[self._name(line)] for line in self.open_lines),
+            "units": sum(dict(self.quantities()).values()),
             "destination": after.destination.code,
             "status": after.get_status_display(),
         }
 
 
-class CancelForm(TransferStepForm):
+class CancelForm(ServiceForm):
     """No fields: posting it confirms the cancel."""
 
     title = _("Cancel the transfer")
@@ -267,7 +212,16 @@ def _line_total(figure_name: str) -> Coalesce:
 
 
 @admin.register(Transfer)
-class TransferAdmin(StrictModelAdmin):
+class TransferAdmin(DocumentAdmin):
+    """Sent through the add page, changed only by the steps' services."""
+
+    templates = TEMPLATES
+    step_permission = "inventory.receive_transfer"
+    steps = TRANSFER_STEPS
+    add_form = TransferAddForm
+    add_title = _("Send a transfer")
+    document_argument = "transfer"
+
     list_display = (
         "id_column",
         "source_column",
@@ -324,17 +278,6 @@ class TransferAdmin(StrictModelAdmin):
             .annotate(units_sent=_line_total("quantity"), units_received=_line_total("received"))
         )
 
-    # --- Permissions: sent through the add page, changed only by the steps' services.
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def may_receive(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(RECEIVE_PERMISSION)
-
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if not term:
@@ -348,9 +291,6 @@ class TransferAdmin(StrictModelAdmin):
 
     # --- Pages -----------------------------------------------------------------
 
-    def get_urls(self):
-        return [*object_page_urls(self, self.step_view, TRANSFER_STEPS, "step"), *super().get_urls()]
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         transfer = self.get_object(request, unquote(object_id))
         if transfer is not None:
@@ -358,65 +298,23 @@ class TransferAdmin(StrictModelAdmin):
                 **(extra_context or {}),
                 "lines": transfer.lines.select_related("product"),
                 "entries": transfer_entries(transfer),
-                "step_links": self._step_links(request, transfer),
+                "step_links": self.step_links(request, transfer),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _step_links(self, request: HttpRequest, transfer: Transfer) -> list[tuple[str, str]]:
-        if not (transfer.is_open and self.may_receive(request)):
-            return []
-        return [
-            (step.title, reverse(f"admin:inventory_transfer_{name}", args=[transfer.pk]))
-            for name, step in TRANSFER_STEPS.items()
-        ]
+    def added(self, document: Transfer) -> str:
+        return _("Transfer %(id)s from %(source)s to %(destination)s sent: %(units)s units in transit.") % {
+            "id": document.pk,
+            "source": document.source.code,
+            "destination": document.destination.code,
+            "units": _units(document, "quantity"),
+        }
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = TransferAddForm(request.POST if request.method == "POST" else None)
-        if form.is_valid():
-            shipment = form.submit(actor=actor_of(request))
-            if shipment is not None:
-                self.log_addition(request, shipment, [{"added": {}}])
-                sent = _("Transfer %(id)s from %(source)s to %(destination)s sent: %(units)s units in transit.") % {
-                    "id": shipment.pk,
-                    "source": shipment.source.code,
-                    "destination": shipment.destination.code,
-                    "units": _units(shipment, "quantity"),
-                }
-                self.message_user(request, sent, messages.SUCCESS)
-                return redirect("admin:inventory_transfer_change", shipment.pk)
-        return self._page(request, "add.html", _("Send a transfer"), form=form)
+    def not_open(self, document: Transfer) -> str:
+        return _("Transfer %(id)s is %(status)s: there is nothing to receive or cancel.") % {
+            "id": document.pk,
+            "status": document.get_status_display(),
+        }
 
-    def step_view(self, request: HttpRequest, object_id: str, step: type[ReceiveForm | CancelForm]) -> HttpResponse:
-        """GET shows the step's form (for a cancel, the question); POST calls the service (checked again)."""
-        require_perm(request, RECEIVE_PERMISSION)
-        transfer = self.get_object(request, unquote(object_id))
-        if transfer is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not transfer.is_open:
-            self.message_user(
-                request,
-                _("Transfer %(id)s is %(status)s: there is nothing to receive or cancel.")
-                % {"id": transfer.pk, "status": transfer.get_status_display()},
-                messages.WARNING,
-            )
-            return redirect("admin:inventory_transfer_change", transfer.pk)
-        form = step(request.POST if request.method == "POST" else None, transfer=transfer)
-        if form.is_valid():
-            after = form.submit(actor=actor_of(request))
-            if after is not None:
-                done = form.done(after)
-                self.log_change(request, after, done)
-                self.message_user(request, done, messages.SUCCESS)
-                return redirect("admin:inventory_transfer_change", transfer.pk)
-            transfer = self.get_object(request, unquote(object_id))  # as the refusal found it
-        title = _("%(step)s: transfer %(id)s") % {"step": step.title, "id": transfer.pk}
-        return self._page(request, form.template, title, original=transfer, form=form)
-
-    def _page(self, request: HttpRequest, template: str, title: str, **context) -> TemplateResponse:
-        return TemplateResponse(
-            request,
-            f"{TEMPLATES}/{template}",
-            {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **context},
-        )
+    def step_title(self, step: type[ServiceForm], document: Transfer) -> str:
+        return _("%(step)s: transfer %(id)s") % {"step": step.title, "id": document.pk}
