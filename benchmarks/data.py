@@ -148,6 +148,19 @@ def make_hot(env: dict[str, str], product_id: int, buckets: int) -> None:
     manage(env, "shell", "--no-imports", "-c", code)
 
 
+def create_quota(env: dict[str, str], product_id: int, code: str, units: int, tier: str) -> None:
+    """A quota of `units` of the product in `default` for the customer tier, open for a day, through the service."""
+    code_text = (
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from inventory import services\n"
+        "now = timezone.now()\n"
+        f"services.create_quota(code={code!r}, product_id={int(product_id)}, quantity={int(units)}, tier={tier!r}, "
+        f"starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=1), actor={ACTOR!r})"
+    )
+    manage(env, "shell", "--no-imports", "-c", code_text)
+
+
 def clear_sold_out_flags(redis_url: str) -> None:
     """Drop the sold-out gate's keys from the benchmark's Redis database: they name products by id, and
     each benchmark database has its own products of the same ids."""

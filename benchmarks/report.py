@@ -103,6 +103,32 @@ def issue15_table(rounds: list[dict], sizes: dict) -> str:
     return title + "\n\n" + table(["", "measured", "baseline, same run", "ratio", "target", ""], rows)
 
 
+def issue16_table(rounds: list[dict]) -> str:
+    """A campaign's flash sale (half the stock a quota, every other buyer of its tier) against the
+    same sale without a quota, in the same round."""
+    plain = med(rounds, lambda r: _label(r["flash"], "reserved", "per_s"))
+    campaign = med(rounds, lambda r: _label(r["flash_campaign"], "reserved", "per_s"))
+    p99 = med(rounds, lambda r: _label(r["flash_campaign"], "reserved", "p99_ms"))
+    plain_p99 = med(rounds, lambda r: _label(r["flash"], "reserved", "p99_ms"))
+    sales = [r["flash_campaign"] for r in rounds]
+    oversold = max(sale["oversold"] for sale in sales)
+    overdrawn = max(sale["quota_drawn"] - sale["quota_units"] for sale in sales)
+    ledger = all(sale["ledger_ok"] for sale in sales)
+    rows = [
+        ["HTTP flash sale with a quota of half the stock, 64 clients (half of them its tier): reserved units/s",
+         _n(campaign), f"no quota {_n(plain)}/s", f"{campaign / plain:.2f}", "", ""],
+        ["... reserve p99 ms", f"{p99:.1f}", f"no quota {plain_p99:.1f}", f"{p99 / plain_p99:.2f}", "", ""],
+        ["... quota units drawn / set aside left (last round)",
+         f"{sales[-1]['quota_drawn']} / {sales[-1]['quota_left']}", f"quota {sales[-1]['quota_units']}", "", "", ""],
+        ["... oversold units / drawn beyond the quota (worst round); verify_ledger",
+         f"{oversold} / {max(overdrawn, 0)}; {'passed' if ledger else 'FAILED'}", "", "", "0; passes",
+         verdict(oversold == 0 and overdrawn <= 0 and ledger)],
+    ]  # fmt: skip
+    return f"### Issue 16: a campaign's quota ({len(rounds)} round(s))\n\n" + table(
+        ["", "measured", "baseline, same run", "ratio", "target", ""], rows
+    )
+
+
 def _pgbench_hot_rows(rounds: list[dict]) -> list[list]:
     def fig(name, field):
         return med(rounds, lambda r: r["pgbench_hot"][name][field])
@@ -423,6 +449,7 @@ def routed_table(rounds: list[dict]) -> str:
 # The scenarios' tables, in the order of RESULTS.md; each takes the rounds and the sizes.
 TABLES = (
     ("pgbench_hot", issue15_table),
+    ("flash_campaign", lambda rounds, _sizes: issue16_table(rounds)),
     ("flash", flash_table),
     ("everyday", lambda rounds, _sizes: everyday_table(rounds)),
     ("batch", lambda rounds, _sizes: batch_table(rounds)),
@@ -505,7 +532,7 @@ def profile_table(profiles: dict) -> str:
 def safe(results: dict) -> bool:
     """Nothing oversold and every ledger matches: the run is wrong otherwise, whatever its speed."""
     rounds = results.get("rounds", [])
-    flash_sales = [r[sale] for r in rounds for sale in ("flash", "flash_hot") if sale in r]
+    flash_sales = [r[sale] for r in rounds for sale in ("flash", "flash_hot", "flash_campaign") if sale in r]
     routed = [r["routed"] for r in rounds if "routed" in r]
     ledger_ok = results.get("ledger_ok", True)
     return (

@@ -43,6 +43,7 @@ HOLDS_PER_PRODUCT = 10
 # The routed scenario's products in round n: ROUTED_PRODUCTS products from ROUTED_FIRST_PRODUCT * (n + 1).
 ROUTED_FIRST_PRODUCT, ROUTED_PRODUCTS = 10_000_000, 10_000
 # What a round runs besides the baselines, in this order.
+CAMPAIGN_QUOTA_SHARE = 0.5
 SCENARIOS = ("flash", "sold_out", "everyday", "batch", "expiry", "routed")
 
 
@@ -220,6 +221,10 @@ def one_round(ctx: scenarios.Context, sizes: Sizes, scripts: dict[str, str], num
         result["flash"] = scenarios.flash_sale(ctx, stock=sizes.flash_stock, extra_attempts=sizes.sold_out_attempts)
         result["flash_hot"] = scenarios.flash_sale(
             ctx, stock=sizes.flash_stock, extra_attempts=sizes.sold_out_attempts, buckets=HOT_BUCKETS
+        )
+        # Half the stock a quota of the tier every other buyer orders as (issue 16).
+        result["flash_campaign"] = scenarios.flash_sale(
+            ctx, stock=sizes.flash_stock, extra_attempts=sizes.sold_out_attempts, quota_share=CAMPAIGN_QUOTA_SHARE
         )
         _say(f"round {number}: flash sales done")
     if "sold_out" in chosen:

@@ -9,7 +9,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,11 +84,15 @@ def _flash_label(answer: Answer) -> str:
     return status_label(answer)
 
 
-def _reserving(product_id: int, prefix: str) -> Step:
-    """A client step reserving one unit of the product under a new order id."""
+def _reserving(product_id: int, prefix: str, tier_of: Callable[[int], str] | None = None) -> Step:
+    """A client step reserving one unit of the product under a new order id (with the
+    customer tier `tier_of(client)`, where it names one)."""
 
     async def step(session: Session, client: int, n: int) -> None:
         body = {"order_id": f"{prefix}-{product_id}-{client}-{n}", "product_id": product_id, "quantity": 1}
+        tier = tier_of(client) if tier_of else ""
+        if tier:
+            body["customer_tier"] = tier
         await session.request("POST", RESERVE, json=body, label=_flash_label)
 
     return step
@@ -102,14 +106,24 @@ def reserve_steadily(ctx: Context, *, stock: int, clients: int, duration_s: floa
     return ctx.load(clients=clients, step=step, headers=ctx.headers(ctx.internal_token), duration_s=duration_s)
 
 
-def flash_sale(ctx: Context, *, stock: int, extra_attempts: int, clients: int = 64, buckets: int = 1) -> dict:
+def flash_sale(
+    ctx: Context, *, stock: int, extra_attempts: int, clients: int = 64, buckets: int = 1, quota_share: float = 0
+) -> dict:
     """One product, `stock` units (spread over `buckets` rows), `clients` reserving one unit each until
-    sold out, then `extra_attempts` more."""
+    sold out, then `extra_attempts` more.
+
+    A campaign (`quota_share` > 0): that share of the stock is a quota of the tier `gold`, and
+    every other client orders as a gold customer (its reserves draw on the quota first).
+    """
     product_id = ctx.new_product_id()
     data.create_product(ctx.db, product_id, stock)
     if buckets > 1:
         data.make_hot(ctx.env, product_id, buckets)
-    step = _reserving(product_id, "flash")
+    quota_units = int(stock * quota_share)
+    if quota_units:
+        data.create_quota(ctx.env, product_id, f"bench-{product_id}", quota_units, CAMPAIGN_TIER)
+    members = (lambda client: CAMPAIGN_TIER if client % 2 else "") if quota_units else None
+    step = _reserving(product_id, "flash", members)
 
     # CPU is read at the start, at the first sold-out answer and at the end: the cost of each phase.
     cpu = [ctx.cpu_seconds()]
@@ -136,7 +150,19 @@ def flash_sale(ctx: Context, *, stock: int, extra_attempts: int, clients: int = 
         **report.summary(),
         "cpu_by_phase": phases,
         **_sale_check(ctx, product_id, stock, report),
+        **(_campaign_check(ctx, product_id, quota_units) if quota_units else {}),
     }
+
+
+CAMPAIGN_TIER = "gold"
+
+
+def _campaign_check(ctx: Context, product_id: int, quota_units: int) -> dict:
+    """The quota's figures after the sale: what members drew of it and what it still sets aside."""
+    drawn, allotted = ctx.db.execute(
+        "SELECT drawn, allotted FROM inventory_quota WHERE product_id = %s", [product_id]
+    ).fetchone()
+    return {"quota_units": quota_units, "quota_drawn": drawn, "quota_left": allotted}
 
 
 def _sale_check(ctx: Context, product_id: int, stock: int, report) -> dict:

@@ -131,6 +131,33 @@ class QuotaNotActive(InventoryError):
         super().__init__(f"Quota {code} {why}.", code=code)
 
 
+class PreSaleNotFound(_UnknownCode):
+    code = "presale_not_found"
+    default_message = "No such pre-sale."
+    noun = "pre-sale"
+
+
+class PreSaleNotActive(InventoryError):
+    """A change or end of a pre-sale that has ended."""
+
+    code = "presale_not_active"
+    status_code = 409
+    default_message = "The pre-sale has ended."
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Pre-sale {code} has ended.", code=code)
+
+
+class BackorderNotFound(InventoryError):
+    code = "backorder_not_found"
+    status_code = 404
+    default_message = "No backorder for this order."
+
+    def __init__(self, order_id: str, product_id: int | None = None) -> None:
+        where = f" and product {product_id}" if product_id is not None else ""
+        super().__init__(f"No backorder for order {order_id}{where}.", order_id=order_id)
+
+
 class AlreadyExists(InventoryError):
     code = "already_exists"
     status_code = 409

@@ -53,6 +53,8 @@ MAX_BUCKETS = 64
 # Quotas (campaigns and customer tiers): a code names one as a location code names a
 # warehouse; a customer tier is a code of the same form. Lower priority is served first.
 QUOTA_NAME_MAX_LENGTH = 200
+# A quota's customer tier: a code, or "" for none (then only lines that name the quota draw on it).
+QUOTA_TIER_PATTERN = r"^[a-z0-9-]{0,32}$"
 MIN_QUOTA_PRIORITY = 0
 MAX_QUOTA_PRIORITY = 1_000
 

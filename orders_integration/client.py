@@ -354,10 +354,13 @@ class InventoryClient:
         pool: str | None = None,
         ship_to: ShipTo | None = None,
         split: bool | None = None,
+        customer_tier: str | None = None,
     ) -> OrderReservations:
         """Hold one line for an order; see `reserve_order`."""
         payload = {"order_id": order_id, "product_id": product_id, "quantity": quantity}
-        return self._reserve(payload, ttl_seconds=ttl_seconds, pool=pool, ship_to=ship_to, split=split)
+        return self._reserve(
+            payload, ttl_seconds=ttl_seconds, pool=pool, ship_to=ship_to, split=split, customer_tier=customer_tier
+        )
 
     def reserve_order(
         self,
@@ -368,6 +371,7 @@ class InventoryClient:
         pool: str | None = None,
         ship_to: ShipTo | None = None,
         split: bool | None = None,
+        customer_tier: str | None = None,
     ) -> OrderReservations:
         """Hold every line of an order, or none (`InsufficientStock` lists the short lines).
 
@@ -375,14 +379,18 @@ class InventoryClient:
         `all`), `ship_to` is where the order goes (a `nearest` pool tries the closest
         warehouse first). A line no single warehouse can hold whole is split over
         several, one reservation each, unless `split=False` (then it is short).
-        Options left as None are not sent: the server's defaults apply.
+        `customer_tier` lets each line draw first on an open quota of that tier for
+        its product (a campaign's units set aside). Options left as None are not
+        sent: the server's defaults apply.
 
         Repeating it with the same lines answers the same reservations with
         `created=False`; a line already held with another quantity, or whose hold
         was cancelled or expired, raises `ReservationExists`.
         """
         payload = {"order_id": order_id, "items": _lines_json(lines)}
-        return self._reserve(payload, ttl_seconds=ttl_seconds, pool=pool, ship_to=ship_to, split=split)
+        return self._reserve(
+            payload, ttl_seconds=ttl_seconds, pool=pool, ship_to=ship_to, split=split, customer_tier=customer_tier
+        )
 
     def release(self, order_id: str, product_id: int | None = None) -> OrderReservations:
         """Order cancelled: give back its active holds (or one product's, in every warehouse)."""

@@ -100,8 +100,13 @@ class DocumentAdmin(StrictModelAdmin):
     steps: Mapping[str, type[ServiceForm]]
     add_form: type[ServiceForm]
     add_title: str
+    add_template = "add.html"
     # The keyword the steps' forms take the document by.
     document_argument: str
+
+    def is_open(self, document: Model) -> bool:
+        """Whether the document still takes steps."""
+        return document.is_open
 
     def added(self, document: Model) -> str:
         """The message that the add page made `document`."""
@@ -129,7 +134,7 @@ class DocumentAdmin(StrictModelAdmin):
 
     def step_links(self, request: HttpRequest, document: Model) -> list[tuple[str, str]]:
         """(title, URL) of each step the person may take on the document now."""
-        if not (document.is_open and self.may_step(request)):
+        if not (self.is_open(document) and self.may_step(request)):
             return []
         return [
             (
@@ -155,7 +160,7 @@ class DocumentAdmin(StrictModelAdmin):
                 self.log_addition(request, document, [{"added": {}}])
                 self.message_user(request, self.added(document), messages.SUCCESS)
                 return self._change_page(document)
-        return self.page(request, "add.html", self.add_title, form=form)
+        return self.page(request, self.add_template, self.add_title, form=form)
 
     def step_view(self, request: HttpRequest, object_id: str, step: type[ServiceForm]) -> HttpResponse:
         """GET shows the step's form; POST calls the service (which checks everything again)."""
@@ -163,7 +168,7 @@ class DocumentAdmin(StrictModelAdmin):
         document = self.get_object(request, unquote(object_id))
         if document is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not document.is_open:
+        if not self.is_open(document):
             self.message_user(request, self.not_open(document), messages.WARNING)
             return self._change_page(document)
         form = step(request.POST if request.method == "POST" else None, **{self.document_argument: document})

@@ -15,6 +15,17 @@ from inventory.admin.presentation import domain_message
 from inventory.exceptions import InventoryError, VersionConflict
 from inventory.models import Inventory, StockLevel, Warehouse
 
+
+class NoControlCharacters:
+    """A validator: text a person typed, without control characters."""
+
+    message = _("Control characters are not allowed.")
+
+    def __call__(self, value: str) -> None:
+        if not limits.is_label(value, len(value)):
+            raise forms.ValidationError(self.message)
+
+
 CONFLICT_MESSAGE = _(
     "Someone else changed this item while you were looking at it; nothing was saved. "
     "The figures shown are the current ones: check them and submit again."

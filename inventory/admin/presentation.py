@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from inventory.exceptions import InsufficientStock, InventoryError, SkuInUse, TransferNotOpen
+from inventory.exceptions import CodeInUse, InsufficientStock, InventoryError, SkuInUse, TransferNotOpen
 from inventory.models import Inventory, TransferStatus
 from inventory.templatetags.back_office import WHEN_FORMAT, grouped, product_label
 
@@ -101,14 +101,19 @@ DOMAIN_MESSAGES = {
     "transfer_not_found": _("No transfer %(code)s."),
     "transfer_not_open": _("Transfer %(transfer_id)s is %(status)s: it can no longer be received or cancelled."),
     "insufficient_stock": _("Not enough available stock: %(lines)s."),
+    "quota_not_found": _("No quota %(code)s."),
+    "quota_not_active": _("Quota %(code)s has ended."),
 }
 SKU_IN_USE = _("Another product has the SKU %(sku)s.")
+CODE_IN_USE = _("%(code)s exists already.")
 SHORT_LINE = _("product %(product_id)s, %(requested)s asked for, %(available)s available")
 
 
 def domain_message(error: InventoryError) -> str:
     """A service's refusal as the screens say it; the service's own message when there is no translation."""
     template = SKU_IN_USE if isinstance(error, SkuInUse) else DOMAIN_MESSAGES.get(error.code)
+    if isinstance(error, CodeInUse):
+        template = CODE_IN_USE
     values = dict(error.details)
     if "available_stock" in values and "delta" in values:
         values["after"] = values["available_stock"] + values["delta"]

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory import limits, services
 from inventory.admin.common import product_id_term
 from inventory.admin.documents import DocumentAdmin, LineQuantitiesForm, ServiceForm
-from inventory.admin.forms import WarehouseChoiceField
+from inventory.admin.forms import NoControlCharacters, WarehouseChoiceField
 from inventory.admin.presentation import NOTHING, column, titled, when
 from inventory.exceptions import InvalidInput, InventoryError
 from inventory.models import PurchaseOrder, PurchaseOrderLine
@@ -106,16 +106,6 @@ def _parse_date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
-
-
-class NoControlCharacters:
-    """A validator: text a person typed, without control characters."""
-
-    message = _("Control characters are not allowed.")
-
-    def __call__(self, value: str) -> None:
-        if not limits.is_label(value, len(value)):
-            raise forms.ValidationError(self.message)
 
 
 class PurchaseOrderAddForm(ServiceForm):

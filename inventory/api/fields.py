@@ -1,5 +1,6 @@
 """Strict input fields: JSON integers only, the contract's order_id, UTC timestamps."""
 
+import re
 from datetime import UTC, datetime
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -107,6 +108,41 @@ def utc_iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+# RFC 3339's date-time (what OpenAPI's `format: date-time` means): the offset is required.
+_RFC3339_RE = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "example": "2026-12-01T09:00:00+00:00"})
+class AwareDateTimeField(serializers.Field):
+    """A moment as a JSON string in RFC 3339 with its offset (`Z` or `+08:00`), taken in UTC.
+
+    No other ISO 8601 form and no time without its zone: a moment the caller did not place
+    in a time zone would be read in ours. In UTC because PostgreSQL refuses offsets past 15:59.
+    """
+
+    default_error_messages = {
+        "invalid": "A date and time with its offset is required, as 2026-12-01T09:00:00+08:00.",
+        "range": "The date and time is out of range.",
+    }
+
+    def to_internal_value(self, data):
+        if type(data) is not str or _RFC3339_RE.fullmatch(data) is None:
+            self.fail("invalid")
+        try:
+            moment = datetime.fromisoformat(data.upper())
+        except ValueError:
+            self.fail("invalid")
+        try:
+            return moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            self.fail("range")
+
+    def to_representation(self, value: datetime) -> str:
+        return utc_iso(value)
+
+
 def parse_query_int(name: str, raw: str | None, *, minimum: int, maximum: int, default: int | None = None) -> int:
     """A query-string or path integer: digits only, in range; else a 400 naming `name`."""
     if raw is None:
@@ -176,15 +212,18 @@ class ProductNameField(StrictCharField):
         return value
 
 
-@extend_schema_field(
-    {
+def code_schema(example: str) -> dict:
+    """The OpenAPI schema of a code (a warehouse's, a pool's, a quota's, a customer tier)."""
+    return {
         "type": "string",
         "minLength": 1,
         "maxLength": limits.LOCATION_CODE_MAX_LENGTH,
         "pattern": limits.LOCATION_CODE_PATTERN,
-        "example": "sh-1",
+        "example": example,
     }
-)
+
+
+@extend_schema_field(code_schema("sh-1"))
 class LocationCodeField(StrictCharField):
     """A warehouse's or a pool's code: 1..32 characters of [a-z0-9-]."""
 

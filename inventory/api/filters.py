@@ -170,6 +170,15 @@ def _validate_location_code(value: str) -> None:
         raise ValidationError(f"A code is {limits.LOCATION_CODE_RULE}.", code="invalid")
 
 
+@extend_schema_field({"type": "string", "pattern": limits.LOCATION_CODE_PATTERN, "minLength": 1, "maxLength": 32})
+class TierFilter(django_filters.CharFilter):
+    """A customer tier (a code as a warehouse's): a malformed one is a 400."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("field_name", "tier")
+        super().__init__(validators=[_validate_location_code], strip=False, **kwargs)
+
+
 class InventoryLogFilter(StrictFilterSet):
     operation = django_filters.ChoiceFilter(choices=LogOperation.choices)
     warehouse = WarehouseCodeFilter()

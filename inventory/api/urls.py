@@ -3,8 +3,10 @@
 from rest_framework.routers import SimpleRouter
 
 from inventory.api.views.internal import OrderReservationViewSet, ReservationListViewSet
+from inventory.api.views.presales import OrderLinesViewSet, PreSaleViewSet
 from inventory.api.views.public import PublicCheckViewSet
 from inventory.api.views.purchasing import AvailableToPromiseViewSet, PurchaseOrderViewSet
+from inventory.api.views.quotas import QuotaViewSet
 from inventory.api.views.staff import InventoryViewSet
 from inventory.api.views.transfers import TransferViewSet
 from inventory.api.views.warehouses import PoolViewSet, WarehouseViewSet
@@ -29,5 +31,8 @@ router.register("transfers", TransferViewSet, basename="transfers")
 router.register("warehouses", WarehouseViewSet, basename="warehouses")
 router.register("pools", PoolViewSet, basename="pools")
 router.register("purchase-orders", PurchaseOrderViewSet, basename="purchase-orders")
+router.register("quotas", QuotaViewSet, basename="quotas")
+router.register("presales", PreSaleViewSet, basename="presales")
+router.register("orders", OrderLinesViewSet, basename="orders")
 
 urlpatterns = router.urls

@@ -9,6 +9,7 @@ from inventory.models.api_clients import ApiClient, ApiClientRole
 from inventory.models.idempotency import IdempotencyKey
 from inventory.models.ledger import InventoryLog, LogOperation
 from inventory.models.preferences import StaffPreference
+from inventory.models.presales import Backorder, BackorderStatus, PreSale, PreSaleStatus
 from inventory.models.purchasing import (
     OPEN_PURCHASE_ORDER_STATUSES,
     PurchaseOrder,
@@ -28,6 +29,8 @@ __all__ = [
     "OPEN_TRANSFER_STATUSES",
     "ApiClient",
     "ApiClientRole",
+    "Backorder",
+    "BackorderStatus",
     "IdempotencyKey",
     "Inventory",
     "InventoryLog",
@@ -35,6 +38,8 @@ __all__ = [
     "LogOperation",
     "Pool",
     "PoolStrategy",
+    "PreSale",
+    "PreSaleStatus",
     "PurchaseOrder",
     "PurchaseOrderLine",
     "PurchaseOrderStatus",

@@ -43,6 +43,8 @@ class LogOperation(models.TextChoices):
     QUOTA_SET = "quota_set", _("Quota set aside")
     QUOTA_RETURN = "quota_return", _("Quota returned")
     QUOTA_CHANGE = "quota_change", _("Quota changed")
+    # Units that arrived shipped to a backorder sold ahead of stock: they leave available stock as a sale.
+    BACKORDER_FILL = "backorder_fill", _("Backorder filled")
 
 
 class InventoryLog(models.Model):
@@ -99,6 +101,15 @@ class InventoryLog(models.Model):
         "inventory.Quota", null=True, blank=True, on_delete=models.PROTECT, related_name="log_entries"
     )
     allotted_change = models.BigIntegerField(default=0, db_default=0)
+    # The backorder a `backorder_fill` shipped units to: its `filled` replays as their sum.
+    backorder = models.ForeignKey(
+        "inventory.Backorder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fills",
+        db_index=False,  # inventorylog_backorder_idx, of the entries that name one
+    )
     created_at = models.DateTimeField(db_default=Now())
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -111,6 +122,7 @@ class InventoryLog(models.Model):
             models.Index(F("product"), F("id").desc(), name="invlog_product_newest_idx"),
             models.Index(fields=["order_id"], name="inventorylog_order_idx", condition=~Q(order_id="")),
             models.Index(fields=["created_at"], name="inventorylog_created_idx"),
+            models.Index(fields=["backorder"], name="inventorylog_backorder_idx", condition=Q(backorder__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -10,11 +10,12 @@ the database's date, each day `d` shows:
                  due on or before day d: max(quantity - received, 0) of each line of an
                  order that is `open` or `partially_received`
     promised   = allotted_stock of the pool's levels                  (units quotas set aside)
-                 (+ backorders, with pre-sale: `_promised`)
+               + quantity - filled of the open backorders at the pool's levels (sold ahead of stock)
     atp        = available + incoming - promised
 
 `available` includes the units quotas set aside (they are part of available stock), and
-`promised` takes them out again, so a unit is counted once. `incoming` is cumulative: a
+`promised` takes them out again, so a unit is counted once. A backorder's outstanding
+units were sold before they came: the incoming units that will fill them are promised. `incoming` is cumulative: a
 line counts from its expected day on, a line whose day has passed while units are still
 outstanding counts from day 0 (and is `overdue` in the breakdown), units in transit count
 from day 0. A negative `atp` says more is promised than is there and coming by that day.
@@ -30,12 +31,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypedDict
 
-from django.db.models import BigIntegerField, DateField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import BigIntegerField, DateField, Expression, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Now
 
 from inventory import limits
 from inventory.exceptions import PoolNotFound, ProductNotFound
-from inventory.models import OPEN_PURCHASE_ORDER_STATUSES, Inventory, Pool, PurchaseOrderLine, StockRow
+from inventory.models import OPEN_PURCHASE_ORDER_STATUSES, Backorder, Inventory, Pool, PurchaseOrderLine, StockRow
 from inventory.selectors.warehouses import pool_warehouses, warehouse_code
 
 
@@ -87,6 +88,8 @@ class _Figures:
     available: int = 0
     allotted: int = 0
     in_transit: int = 0
+    # What the open backorders at the levels still wait for.
+    backordered: int = 0
 
 
 def product_atp(
@@ -161,11 +164,9 @@ def products_atp(
 
 
 def _promised(figures: _Figures) -> int:
-    """The units promised already, which ATP takes out: what quotas set aside.
-
-    With pre-sale, the backorders held against incoming supply add theirs here.
-    """
-    return figures.allotted
+    """The units promised already, which ATP takes out: what quotas set aside, and what
+    backorders sold ahead of stock still wait for."""
+    return figures.allotted + figures.backordered
 
 
 def _days(figures: _Figures, due: Iterable[tuple[date, int]], today: date, days: int) -> list[AtpDay]:
@@ -204,17 +205,18 @@ def _today_if_pool_exists(pool: str) -> date:
 
 def _figures(product_ids: Iterable[int], pool: str) -> dict[int, _Figures]:
     """The products that have a record, each with its levels in the pool summed (zeros without any)."""
-    rows = StockRow.objects.filter(
-        product_id=OuterRef("product_id"), warehouse_id__in=pool_warehouses(pool).values("id")
-    ).order_by()
+    in_pool = {"product_id": OuterRef("product_id"), "warehouse_id__in": pool_warehouses(pool).values("id")}
+    rows = StockRow.objects.filter(**in_pool).order_by()
+    waiting = Backorder.objects.filter(**in_pool, status=Backorder.Status.OPEN).order_by()
     found = (
         Inventory.products.filter(product_id__in=product_ids)
         .annotate(
             available=_sum(rows, "available_stock"),
             allotted=_sum(rows, "allotted_stock"),
             travelling=_sum(rows, "in_transit"),
+            backordered=_sum(waiting, F("quantity") - F("filled")),
         )
-        .values_list("product_id", "available", "allotted", "travelling")
+        .values_list("product_id", "available", "allotted", "travelling", "backordered")
     )
     return {product_id: _Figures(*figures) for product_id, *figures in found}
 
@@ -231,6 +233,6 @@ def _open_lines(product_ids: Iterable[int], pool: str, last_day: date) -> QueryS
     ).order_by()
 
 
-def _sum(rows: QuerySet[StockRow], column: str) -> Coalesce:
+def _sum(rows: QuerySet, column: "str | Expression") -> Coalesce:
     total = Subquery(rows.values("product_id").annotate(total=Sum(column)).values("total"))
     return Coalesce(total, Value(0), output_field=BigIntegerField())

@@ -6,14 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Abs, Now
+from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import Abs, Coalesce, Now
 
 from inventory.models import (
     OPEN_TRANSFER_STATUSES,
+    Backorder,
     Inventory,
     InventoryLog,
     InventoryRowCount,
+    PreSale,
     Quota,
     Reservation,
     StockLevel,
@@ -116,18 +118,35 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
     dropped); `reserved_stock` equals the sum of the row's active holds. Per level:
     `in_transit` equals what open transfers to it have not delivered. Per product:
     the units in all its levels plus those in transit equal what was created,
-    restocked and adjusted in, less what was deducted. Streams the log in product
-    order, so memory stays flat on a large table.
+    restocked and adjusted in, less what was deducted and shipped to backorders; each
+    quota's set-aside units and each backorder's `filled` equal the sums of the entries
+    that name them, and each pre-sale's `sold` what its backorders took (their units,
+    less what was cancelled before it came). Streams the log in product order, so
+    memory stays flat on a large table.
     """
     levels = StockRow.objects.order_by("product_id", "warehouse_id", "bucket")
     entries = InventoryLog.objects.order_by("product_id", "id")
     holds = Reservation.objects.filter(status=Reservation.Status.ACTIVE)
     quotas = Quota.objects.all()
+    backorders = Backorder.objects.all()
+    sellers = PreSale.objects.annotate(
+        taken=Coalesce(
+            Sum(
+                Case(
+                    When(backorders__status=Backorder.Status.CANCELLED, then=F("backorders__filled")),
+                    default=F("backorders__quantity"),
+                )
+            ),
+            0,
+        )
+    )
     shipments = TransferLine.objects.filter(transfer__status__in=OPEN_TRANSFER_STATUSES)
     if product_id is not None:
         levels = levels.filter(product_id=product_id)
         entries = entries.filter(product_id=product_id)
         holds = holds.filter(product_id=product_id)
+        backorders = backorders.filter(product_id=product_id)
+        sellers = sellers.filter(product_id=product_id)
         shipments = shipments.filter(product_id=product_id)
     held = {
         (p, w, b): total
@@ -155,6 +174,7 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
             "reserved_after",
             "allotted_change",
             "quota_id",
+            "backorder_id",
         ).iterator(chunk_size=5000),
         key=lambda entry: entry[0],
     )
@@ -162,6 +182,13 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
         "product_id", "warehouse_id", "bucket", "available_stock", "reserved_stock", "in_transit", "allotted_stock"
     ).iterator(chunk_size=5000)
     set_aside = dict((quotas.filter(product_id=product_id) if product_id else quotas).values_list("id", "allotted"))
+    shipped: dict[int, dict[int, int]] = defaultdict(dict)
+    for backorder_id, of_product, filled in backorders.values_list("id", "product_id", "filled"):
+        shipped[of_product][backorder_id] = filled
+    unsold: dict[int, list[str]] = defaultdict(list)
+    for code, of_product, sold, taken in sellers.values_list("code", "product_id", "sold", "taken"):
+        if sold != taken:
+            unsold[of_product].append(f"pre-sale {code} sold {sold}, its backorders took {taken}")
     pending = next(log_by_product, None)
     for product, product_levels in groupby(level_rows, key=lambda level: level[0]):
         product_entries = []
@@ -170,12 +197,16 @@ def ledger_discrepancies(product_id: int | None = None) -> Iterator[LedgerDiscre
             pending = next(log_by_product, None)
         problems = _replay_product(list(product_levels), product_entries, held, travelling)
         problems += _replay_quotas(product_entries, set_aside)
+        problems += _replay_backorders(product_entries, shipped.get(product, {}))
+        problems += unsold.get(product, [])
         if problems:
             yield LedgerDiscrepancy(product, problems)
 
 
 # Entries that bring units into the shop or take them out of it (signed by `_units_in`).
 _INFLOWS = (InventoryLog.Operation.CREATE, InventoryLog.Operation.RESTOCK, InventoryLog.Operation.ADJUST)
+# Sold: paid holds, and units shipped to backorders.
+_OUTFLOWS = (InventoryLog.Operation.DEDUCT, InventoryLog.Operation.BACKORDER_FILL)
 
 
 def _replay_product(rows: list[tuple], entries: list[tuple], held: dict, travelling: dict) -> list[str]:
@@ -225,11 +256,24 @@ def _replay_quotas(entries: list[tuple], set_aside: dict[int, int]) -> list[str]
     ]
 
 
+def _replay_backorders(entries: list[tuple], shipped: dict[int, int]) -> list[str]:
+    """Each of the product's backorders was filled by what its `backorder_fill` entries sum to."""
+    logged: dict[int, int] = dict.fromkeys(shipped, 0)
+    for entry in entries:
+        if entry[12] is not None:
+            logged[entry[12]] = logged.get(entry[12], 0) + entry[5]
+    return [
+        f"backorder {backorder_id} was filled {shipped.get(backorder_id, 0)}, its fill entries {units}"
+        for backorder_id, units in sorted(logged.items())
+        if shipped.get(backorder_id, 0) != units
+    ]
+
+
 def _units_in(entry: tuple) -> int:
     operation, quantity = entry[4], entry[5]
     if operation in _INFLOWS:
         return quantity
-    return -quantity if operation == InventoryLog.Operation.DEDUCT else 0
+    return -quantity if operation in _OUTFLOWS else 0
 
 
 def _replay_row(entries: list[tuple], available_now: int, reserved_now: int) -> list[str]:
@@ -263,6 +307,7 @@ MOVING_OPERATIONS = (
     InventoryLog.Operation.TRANSFER_OUT,
     InventoryLog.Operation.TRANSFER_IN,
     InventoryLog.Operation.TRANSFER_RETURN,
+    InventoryLog.Operation.BACKORDER_FILL,
 )
 # The ways a hold ends: paid, cancelled, or left to time out.
 HOLD_ENDINGS = (InventoryLog.Operation.DEDUCT, InventoryLog.Operation.RELEASE, InventoryLog.Operation.EXPIRE)

@@ -17,6 +17,13 @@ from inventory.services.api_clients import (
 )
 from inventory.services.hot import make_hot, rebalance_hot_levels
 from inventory.services.preferences import remember_language
+from inventory.services.presales import (
+    cancel_backorders,
+    change_presale,
+    create_presale,
+    end_presale,
+    get_presale,
+)
 from inventory.services.purchasing import (
     PurchaseOrderLineInput,
     ReceiptLineInput,
@@ -63,13 +70,16 @@ __all__ = [
     "Routing",
     "TransferLineInput",
     "adjust_stock",
+    "cancel_backorders",
     "cancel_purchase_order",
     "cancel_transfer",
+    "change_presale",
     "change_quota",
     "close_purchase_order",
     "create_api_client",
     "create_inventory",
     "create_pool",
+    "create_presale",
     "create_purchase_order",
     "create_quota",
     "create_transfer",
@@ -78,8 +88,10 @@ __all__ = [
     "delete_pool",
     "delete_warehouse",
     "end_due_quotas",
+    "end_presale",
     "end_quota",
     "expire_overdue_reservations",
+    "get_presale",
     "get_purchase_order",
     "get_transfer",
     "issue_token",

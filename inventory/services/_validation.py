@@ -1,6 +1,9 @@
 """Argument checks shared by the services: the last line of defence behind the API."""
 
 import re
+from datetime import datetime
+
+from django.utils import timezone
 
 from inventory import limits
 from inventory.exceptions import InvalidInput
@@ -53,3 +56,14 @@ def require_location_code(name: str, code: object) -> str:
     if not limits.is_location_code(code):
         raise InvalidInput(f"{name} must be {limits.LOCATION_CODE_RULE}.", **{name: code})
     return code
+
+
+def require_window(what: str, starts_at: object, ends_at: object, now: datetime) -> None:
+    """A start and an end with their time zones, the end after the start and in the future."""
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if not isinstance(value, datetime) or timezone.is_naive(value):
+            raise InvalidInput(f"{name} must be a date and time with its time zone.", **{name: str(value)})
+    if ends_at <= starts_at:
+        raise InvalidInput(f"{what} ends after it starts.", ends_at="Must be later than starts_at.")
+    if ends_at <= now:
+        raise InvalidInput(f"{what} ends in the future.", ends_at="Must be in the future.")

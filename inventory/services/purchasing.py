@@ -18,9 +18,9 @@ row first, then (a receipt) every row of the levels it restocks, in lock order (
 before it moves any: a receipt waits for a reserve of the same products, or a reserve
 for it, and the two never deadlock.
 
-Pre-sale (issue 16, next step): a receipt is also where backorders of its products are
-filled, in the receipt's transaction after its units are in and before
-`sold_out.observe`, under the level locks it holds already (see `_restock_lines`).
+Pre-sale: a receipt also fills the open backorders of its levels, oldest first, in the
+receipt's transaction after its units are in and before `sold_out.observe`, under the
+level locks it holds already (`_restock_lines`, `backorders.fill_backorders`).
 """
 
 from collections.abc import Sequence
@@ -44,6 +44,7 @@ from inventory.parsing import has_nul
 from inventory.selectors.purchasing import purchase_order_reference, purchase_orders
 from inventory.services import sold_out, store
 from inventory.services._validation import require_int, require_product_id, require_quantity
+from inventory.services.backorders import fill_backorders
 from inventory.services.stock import ensure_level, own_row, warehouse_id_of
 from inventory.services.store import LevelKey, Movement
 
@@ -187,7 +188,8 @@ def _restock_lines(
     """Add each line's units to the warehouse's available stock, with a `restock` entry each.
 
     Every level is opened first where there is none, then all of them are locked (each
-    row of each, in lock order) before any moves, as `receive_transfer` does.
+    row of each, in lock order) before any moves, as `receive_transfer` does. The units
+    then fill the levels' open backorders (`backorders.fill_backorders`) under those locks.
     """
     levels: list[LevelKey] = [(product_id, order.warehouse_id) for product_id in sorted(wanted)]
     for level in levels:
@@ -197,8 +199,15 @@ def _restock_lines(
         if not writer.update_row(own_row(level), available_delta=wanted[level[0]]):
             raise RuntimeError(f"The restock of locked level {level} changed no row.")
     writer.record([_movement(order, receipt, level, wanted[level[0]]) for level in levels], actor=actor)
+    # The units that came go to the levels' backorders first, from the own rows that hold them.
+    fill_backorders(
+        writer,
+        {level: wanted[level[0]] for level in levels},
+        actor=actor,
+        reason=_receipt_reason(receipt),
+        reference=purchase_order_reference(order.pk),
+    )
     writer.even_out(levels, actor=actor)
-    # Pre-sale: fill the backorders of these levels here, under the same locks.
     sold_out.observe(wanted)
 
 

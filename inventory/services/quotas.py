@@ -24,7 +24,6 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
-from django.utils import timezone
 
 from inventory import limits
 from inventory.exceptions import (
@@ -38,7 +37,13 @@ from inventory.models import Inventory, InventoryLog, Quota
 from inventory.models.ledger import SYSTEM_ACTOR
 from inventory.selectors.warehouses import pool_warehouses
 from inventory.services import sold_out, store
-from inventory.services._validation import require_int, require_location_code, require_product_id, require_quantity
+from inventory.services._validation import (
+    require_int,
+    require_location_code,
+    require_product_id,
+    require_quantity,
+    require_window,
+)
 from inventory.services.quota_units import joined, movement, set_aside, update
 from inventory.services.stock import warehouse_id_of
 
@@ -70,7 +75,7 @@ def create_quota(
     writer = store.current()
     with transaction.atomic():
         now = writer.db_now()
-        _require_window(starts_at, ends_at, now)
+        require_window("A quota", starts_at, ends_at, now)
         if not Inventory.products.filter(product_id=product_id).exists():
             raise ProductNotFound(product_id)
         writer.lock_levels([level])
@@ -118,7 +123,7 @@ def change_quota(
     writer = store.current()
     with transaction.atomic():
         quota, now = _locked_active(writer, code)
-        _require_window(starts_at or quota.starts_at, ends_at or quota.ends_at, now)
+        require_window("A quota", starts_at or quota.starts_at, ends_at or quota.ends_at, now)
         terms = {
             "starts_at": starts_at,
             "ends_at": ends_at,
@@ -255,16 +260,6 @@ def _units_freed(writer: store.OrmStore, quota: Quota, *, actor: str) -> None:
     """Units back in free stock: spread over a hot level's rows, and the sold-out gate told."""
     writer.even_out([(quota.product_id, quota.warehouse_id)], actor=actor)
     sold_out.observe([quota.product_id])
-
-
-def _require_window(starts_at: object, ends_at: object, now: datetime) -> None:
-    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if not isinstance(value, datetime) or timezone.is_naive(value):
-            raise InvalidInput(f"{name} must be a date and time with its time zone.", **{name: str(value)})
-    if ends_at <= starts_at:
-        raise InvalidInput("A quota ends after it starts.", ends_at="Must be later than starts_at.")
-    if ends_at <= now:
-        raise InvalidInput("A quota ends in the future.", ends_at="Must be in the future.")
 
 
 def _require_terms(*, tier: str | None, priority: int | None, name: str | None) -> None:

@@ -3,14 +3,15 @@
 The rules live here; how each change is written is the store's (`store/`), and which
 stock rows a line may take is `allocation.py`'s. Locking order, which is what keeps
 these free of deadlocks:
-- reserve locks stock rows only, in lock order (allocation.LOCK_ORDER);
+- reserve locks stock rows, in lock order (allocation.LOCK_ORDER), then the quotas its
+  lines draw on (by id), then the open pre-sales its backorder lines may sell ahead on (by id);
 - release, deduct and expiry lock reservation rows first (expiry with SKIP LOCKED),
   in product_id order, then the stock rows of those products in lock order.
 """
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -29,7 +30,7 @@ from inventory.exceptions import (
     ReservationNotFound,
     ShortLine,
 )
-from inventory.models import InventoryLog, Reservation, StockLevel
+from inventory.models import Backorder, InventoryLog, Reservation, StockLevel
 from inventory.models.ledger import SYSTEM_ACTOR
 from inventory.services import allocation, quotas, sold_out, store
 from inventory.services._validation import (
@@ -46,6 +47,8 @@ Operation = InventoryLog.Operation
 # How often a reserve reads an order's existing lines again when an identical request
 # keeps winning the race to a line; the third read finds that request's lines committed.
 _READS_OF_EXISTING_LINES = 3
+# A line in these is live: a repeat of it with the same quantity changes nothing.
+_LIVE_LINE_STATUSES = (Status.ACTIVE, Status.CONFIRMED, Backorder.Status.OPEN, Backorder.Status.FILLED)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class ReservationLine:
     quantity: int
     # The code of a quota the line draws on first ("": the order's customer tier decides, if any).
     quota: str = ""
+    # What free stock in the pool lacks is sold ahead of stock on the product's open pre-sale
+    # there (a backorder, filled as goods arrive) instead of making the line short.
+    backorder: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class ReserveResult:
     reservations: list[Reservation]
     # False when every line was reserved already (an idempotent repeat).
     created: bool
+    # The units sold ahead of stock (lines that may backorder), in request order.
+    backorders: list[Backorder] = field(default_factory=list)
 
 
 class _OverdueHoldsInTheWay(Exception):
@@ -88,6 +96,12 @@ def reserve_stock(
     `customer_tier`, draws on that quota first (`quotas.draws_for`), then on free stock
     if the quota allows overflow; no other line takes a quota's units.
 
+    A line with `backorder` takes what free stock the pool has as a hold (possibly
+    nothing) and sells the rest ahead of stock on the product's open pre-sale in the
+    pool (the first, by id, with room for it): a backorder, filled as goods arrive at
+    the pre-sale's level. When no pre-sale has the room the line is short, its
+    `available` the free units and the best pre-sale's room.
+
     Each line is held in the first warehouse of the pool's order (`routing`) that can
     hold all of it, else split over several (one reservation per warehouse), unless
     `routing.split` is false.
@@ -106,7 +120,9 @@ def reserve_stock(
         ttl_seconds = settings.INVENTORY_RESERVATION_TTL
     ttl = timedelta(seconds=require_int("ttl_seconds", ttl_seconds, minimum=1, maximum=limits.MAX_TTL_SECONDS))
     require_location_code("pool", routing.pool)
-    _refuse_if_sold_out(order_id, lines, routing)
+    if not any(line.backorder for line in lines):
+        # A line that may sell ahead of stock is not refused for want of stock.
+        _refuse_if_sold_out(order_id, lines, routing)
     draws = quotas.draws_for([(line.product_id, line.quota) for line in lines], tier=customer_tier, pool=routing.pool)
     reserve = partial(_reserve, order_id, lines, actor, ttl, client_id, routing, draws)
     try:
@@ -124,11 +140,19 @@ def reserve_stock(
         # Sold out, as far as this order saw: the gate learns it (after the commit, if any).
         sold_out.observe(line.product_id for line in refused.short_lines if line.available == 0)
         raise
-    by_product: dict[int, list[Reservation]] = defaultdict(list)
-    for reservation in result.reservations:
-        by_product[reservation.product_id].append(reservation)
-    in_request_order = [reservation for line in requested for reservation in by_product[line.product_id]]
-    return ReserveResult(order_id, in_request_order, result.created)
+    return ReserveResult(
+        order_id,
+        _in_order_of(requested, result.reservations),
+        result.created,
+        _in_order_of(requested, result.backorders),
+    )
+
+
+def _in_order_of(requested: Sequence[ReservationLine], found: "Sequence[Reservation | Backorder]") -> list:
+    by_product: dict[int, list] = defaultdict(list)
+    for row in found:
+        by_product[row.product_id].append(row)
+    return [row for line in requested for row in by_product[line.product_id]]
 
 
 def _refuse_if_sold_out(order_id: str, lines: Sequence[ReservationLine], routing: Routing) -> None:
@@ -164,6 +188,8 @@ def _validated_lines(order_id: str, lines: Sequence[ReservationLine]) -> list[Re
     for line in lines:
         require_product_id(line.product_id)
         require_quantity(line.quantity)
+        if not isinstance(line.backorder, bool):
+            raise InvalidInput("backorder must be true or false.", backorder=str(line.backorder))
     if len({line.product_id for line in lines}) != len(lines):
         raise InvalidInput("Each product may appear once in an order.")
     return list(lines)
@@ -182,33 +208,58 @@ def _reserve(
     take = partial(_take, writer, order_id, actor=actor, ttl=ttl, routing=routing, draws=draws)
     outcomes = take(lines, client_id=client_id)
     if outcomes is not None:
-        return ReserveResult(order_id, _flat(_held(outcomes)), created=True)
+        return ReserveResult(order_id, _flat(_held(outcomes)), created=True, backorders=_sold_ahead(outcomes))
     # The order exists: a repeat, a conflict, new lines beside old ones, or another client's order.
-    owner = _owner(order_id, client_id)
+    selling_ahead = any(line.backorder for line in lines)
+    owner = _owner(order_id, client_id, with_backorders=selling_ahead)
+    product_ids = [line.product_id for line in lines]
     for _ in range(_READS_OF_EXISTING_LINES):
         existing: dict[int, list[Reservation]] = defaultdict(list)
-        for reservation in Reservation.objects.filter(
-            order_id=order_id, product_id__in=[line.product_id for line in lines]
-        ).order_by("id"):
+        for reservation in Reservation.objects.filter(order_id=order_id, product_id__in=product_ids).order_by("id"):
             existing[reservation.product_id].append(reservation)
-        new_lines = [line for line in lines if _is_new_line(order_id, line, existing.get(line.product_id, []))]
+        ahead: dict[int, list[Backorder]] = defaultdict(list)
+        if selling_ahead:
+            for backorder in _live_backorders(order_id, product_ids):
+                ahead[backorder.product_id].append(backorder)
+        new_lines = [
+            line
+            for line in lines
+            if _is_new_line(order_id, line, existing.get(line.product_id, []), ahead.get(line.product_id, []))
+        ]
         if not new_lines:
-            return ReserveResult(order_id, _flat(existing), created=False)
+            return ReserveResult(order_id, _flat(existing), created=False, backorders=_flat(ahead))
         outcomes = take(new_lines, client_id=owner)
         if outcomes is not None:
             existing.update(_held(outcomes))
-            return ReserveResult(order_id, _flat(existing), created=True)
+            return ReserveResult(
+                order_id, _flat(existing), created=True, backorders=[*_flat(ahead), *_sold_ahead(outcomes)]
+            )
     raise RuntimeError(f"The lines of order {order_id} kept changing while it was reserved.")
 
 
-def _flat(by_product: dict[int, "Sequence[Reservation]"]) -> list[Reservation]:
-    return [reservation for reservations in by_product.values() for reservation in reservations]
+def _flat(by_product: dict[int, "Sequence[Reservation | Backorder]"]) -> list:
+    return [row for rows in by_product.values() for row in rows]
 
 
-def _owner(order_id: str, client_id: int | None) -> int | None:
+def _live_backorders(order_id: str, product_ids: list[int]) -> "list[Backorder]":
+    """The order's backorders of these products that are not cancelled (a cancelled one may be placed
+    again), with their pre-sales (an answer names them)."""
+    return list(
+        Backorder.objects.filter(order_id=order_id, product_id__in=product_ids)
+        .exclude(status=Backorder.Status.CANCELLED)
+        .select_related("presale")
+        .order_by("id")
+    )
+
+
+def _owner(order_id: str, client_id: int | None, *, with_backorders: bool = False) -> int | None:
     """Whose the existing order's new lines are: the order's owner. OrderOfAnotherClient when a
-    client asks for someone else's order; an in-process caller (None) adds lines for the owner."""
+    client asks for someone else's order; an in-process caller (None) adds lines for the owner.
+    An order that only backordered is owned through its backorders (looked at for lines that may
+    backorder: the others never read them)."""
     owners = set(Reservation.objects.filter(order_id=order_id).values_list("client_id", flat=True).distinct())
+    if with_backorders:
+        owners |= set(Backorder.objects.filter(order_id=order_id).values_list("client_id", flat=True).distinct())
     if client_id is None:
         return next((owner for owner in owners if owner is not None), None)
     if owners - {client_id}:
@@ -238,6 +289,7 @@ def _take(
             client_id=client_id,
             routing=routing,
             draws={line.product_id: draws[line.product_id] for line in lines if line.product_id in draws},
+            backorders=frozenset(line.product_id for line in lines if line.backorder),
         )
     except IntegrityError:
         # An identical request won the race to the (product, order) row.
@@ -255,14 +307,19 @@ def _held(outcomes: list[store.LineOutcome]) -> dict[int, tuple[Reservation, ...
     return {outcome.product_id: outcome.reservations for outcome in outcomes}
 
 
-def _is_new_line(order_id: str, line: ReservationLine, found: list[Reservation]) -> bool:
-    """A line with no reservation is new; a matching live one (its parts summed) is a repeat;
+def _sold_ahead(outcomes: list[store.LineOutcome]) -> list[Backorder]:
+    return [backorder for outcome in outcomes for backorder in outcome.backorders]
+
+
+def _is_new_line(order_id: str, line: ReservationLine, found: list[Reservation], ahead: list[Backorder]) -> bool:
+    """A line with no reservation (nor, in an order with lines that may backorder, a backorder
+    that is not cancelled) is new; a matching live one (its parts summed, held and sold ahead) is a repeat;
     anything else conflicts. A split line's parts always share their status."""
-    if not found:
+    if not found and not ahead:
         return True
-    quantity = sum(reservation.quantity for reservation in found)
-    status = found[0].status
-    if quantity != line.quantity or status not in (Status.ACTIVE, Status.CONFIRMED):
+    quantity = sum(reservation.quantity for reservation in found) + sum(backorder.quantity for backorder in ahead)
+    status = found[0].status if found else ahead[0].status
+    if quantity != line.quantity or status not in _LIVE_LINE_STATUSES:
         raise ReservationExists(order_id, line.product_id, quantity, status)
     return False
 

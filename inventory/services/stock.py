@@ -30,6 +30,7 @@ from inventory.services._validation import (
     require_quantity,
     require_sku,
 )
+from inventory.services.backorders import fill_backorders
 from inventory.services.store import LevelKey, Movement, RowKey
 
 
@@ -84,7 +85,8 @@ def restock(
     reference: str = "",
     warehouse: str = limits.DEFAULT_WAREHOUSE,
 ) -> Inventory:
-    """Goods received in `warehouse`: add `quantity` to its available stock."""
+    """Goods received in `warehouse`: add `quantity` to its available stock; they fill the
+    level's open backorders first (`backorders.fill_backorders`)."""
     require_product_id(product_id)
     require_quantity(quantity)
     level = (product_id, warehouse_id_of(warehouse))
@@ -199,8 +201,8 @@ def warehouse_id_of(code: str) -> int:
 def _change_level(
     level: LevelKey, movement: Movement, *, actor: str, expected_version: int | None = None, **update
 ) -> Inventory:
-    """One guarded update of a level's own row and its ledger entry (stock added is spread
-    over a hot level's rows); the product's record as it now is.
+    """One guarded update of a level's own row and its ledger entry (stock added fills the
+    level's backorders, and is spread over a hot level's rows); the product's record as it now is.
 
     `expected_version` (the level's) makes it fail rather than overwrite a change the
     person did not see.
@@ -214,6 +216,14 @@ def _change_level(
             raise RuntimeError(f"The guarded update of level {level} changed no row.")
         writer.record([movement], actor=actor)
         if movement.available_delta > 0:
+            # Goods that came go to the level's backorders first, from the own row that holds them.
+            fill_backorders(
+                writer,
+                {level: movement.available_delta},
+                actor=actor,
+                reason=movement.reason,
+                reference=movement.reference,
+            )
             writer.even_out([level], actor=actor)
             sold_out.observe([level[0]])
     return _record(level[0])

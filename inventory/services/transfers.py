@@ -29,6 +29,7 @@ from inventory.models import InventoryLog, StockLevel, Transfer, TransferLine
 from inventory.selectors.transfers import transfer_reference
 from inventory.services import sold_out, store
 from inventory.services._validation import require_int, require_product_id, require_quantity
+from inventory.services.backorders import fill_backorders
 from inventory.services.stock import ensure_level, own_row, warehouse_id_of
 from inventory.services.store import LevelKey, Movement
 
@@ -111,6 +112,13 @@ def receive_transfer(*, transfer_id: int, actor: str, lines: Sequence[TransferLi
                 for product_id, quantity in sorted(wanted.items())
             ],
             actor=actor,
+        )
+        # The units that came go to the destination's backorders first, from the own rows that hold them.
+        fill_backorders(
+            writer,
+            {(product_id, destination): quantity for product_id, quantity in wanted.items()},
+            actor=actor,
+            reference=transfer_reference(shipment.pk),
         )
         writer.even_out([(product_id, destination) for product_id in wanted], actor=actor)
         sold_out.observe(wanted)

@@ -53,8 +53,8 @@ def test_the_error_examples_of_reserve_show_the_right_codes(document):
     assert by_status["400"] == ["validation_error"]
     assert by_status["401"] == ["not_authenticated"]
     assert by_status["403"] == ["permission_denied"]
-    assert by_status["404"] == ["product_not_found", "pool_not_found"]
-    assert by_status["409"] == ["insufficient_stock", "reservation_exists"]
+    assert by_status["404"] == ["product_not_found", "pool_not_found", "quota_not_found"]
+    assert by_status["409"] == ["insufficient_stock", "reservation_exists", "quota_not_active"]
     insufficient = responses["409"]["content"]["application/json"]["examples"]["InsufficientStock"]["value"]
     assert insufficient["error"]["details"]["items"][0].keys() == {"product_id", "requested", "available"}
 

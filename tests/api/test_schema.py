@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import schemathesis
@@ -14,6 +15,7 @@ from schemathesis import GenerationMode
 
 from inventory.models import ApiClient
 from tests.api.conftest import make_client
+from tests.api.test_presales import PRESALE_PERMS
 from tests.api.test_purchasing import PURCHASING_PERMS
 from tests.api.test_warehouses import WAREHOUSE_PERMS
 
@@ -59,8 +61,24 @@ CONTRACT_OPERATIONS = {
     ("post", "/api/v1/purchase-orders/{id}/cancel"),
     ("get", "/api/v1/inventory/{product_id}/atp"),
     ("post", "/api/v1/inventory/atp"),
+    # Quotas (issue 16).
+    ("get", "/api/v1/quotas"),
+    ("post", "/api/v1/quotas"),
+    ("get", "/api/v1/quotas/{code}"),
+    ("post", "/api/v1/quotas/{code}/change"),
+    ("post", "/api/v1/quotas/{code}/end"),
+    # Pre-sale and backorders (issue 16).
+    ("get", "/api/v1/presales"),
+    ("post", "/api/v1/presales"),
+    ("get", "/api/v1/presales/{code}"),
+    ("post", "/api/v1/presales/{code}/change"),
+    ("post", "/api/v1/presales/{code}/end"),
+    ("get", "/api/v1/orders/{order_id}/lines"),
+    ("post", "/api/v1/orders/{order_id}/backorders/cancel"),
 }
 INTERNAL_PATHS = ("/reserve", "/release", "/deduct", "/cleanup-expired", "/reservations")
+# An order's own endpoints (its lines, its backorders) are the order application's too.
+ORDER_PATHS = "/api/v1/orders/"
 
 
 def test_schema_documents_every_endpoint_with_its_errors(client):
@@ -134,7 +152,7 @@ def tokens(db):
     staff = make_client("backoffice", "staff")
     # The warehouse and pool endpoints' permissions, beyond a staff client's own (STAFF_CLIENT_PERMISSIONS).
     ApiClient.objects.get(name="backoffice").user.user_permissions.add(
-        *Permission.objects.filter(codename__in=(*WAREHOUSE_PERMS, *PURCHASING_PERMS))
+        *Permission.objects.filter(codename__in=(*WAREHOUSE_PERMS, *PURCHASING_PERMS, *PRESALE_PERMS))
     )
     return {"internal": make_client("order-app", "internal"), "staff": staff}
 
@@ -172,6 +190,15 @@ def fit_transfer_rules(case) -> None:
         case.body["to"] = case.body["from"] + "-x" if len(case.body["from"]) < 30 else "default"
 
 
+def fit_quota_rules(case) -> None:
+    """What OpenAPI cannot state of a quota's or a pre-sale's window: it ends after it starts, and in the future."""
+    if case.path.startswith(("/api/v1/quotas", "/api/v1/presales")):
+        now = datetime.now(UTC)
+        for name, moment in (("starts_at", now - timedelta(minutes=1)), ("ends_at", now + timedelta(hours=1))):
+            if name in case.body:
+                case.body[name] = moment.isoformat()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize(("method", "path"), sorted(CONTRACT_OPERATIONS), ids=lambda value: str(value))
@@ -180,7 +207,7 @@ def test_api_conforms_to_its_schema(live_schema, tokens, method, path, mode):
     if mode == GenerationMode.NEGATIVE and path.endswith("cleanup-expired"):
         pytest.skip("takes no input: there is nothing to make invalid")
     operation = live_schema[path][method.upper()]
-    role = "internal" if path.rstrip("/").endswith(INTERNAL_PATHS) else "staff"
+    role = "internal" if path.rstrip("/").endswith(INTERNAL_PATHS) or path.startswith(ORDER_PATHS) else "staff"
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -190,6 +217,7 @@ def test_api_conforms_to_its_schema(live_schema, tokens, method, path, mode):
             case.headers["Idempotency-Key"] = str(uuid.uuid4())
         if mode == GenerationMode.POSITIVE and isinstance(case.body, dict):
             fit_transfer_rules(case)
+            fit_quota_rules(case)
             for lines in ("items", "lines"):
                 if isinstance(case.body.get(lines), list):
                     # "Each product once" is a rule JSON Schema cannot state for an array of objects.

@@ -75,8 +75,14 @@ def spoiled(body: dict, key: str, value) -> dict:
     return body
 
 
-fields = st.sampled_from(["order_id", "product_id", "quantity", "ttl_seconds", "items"])
-item_fields = fields | st.sampled_from(["item.product_id", "item.quantity"])
+fields = st.sampled_from(["order_id", "product_id", "quantity", "ttl_seconds", "items", "quota", "customer_tier"])
+item_fields = fields | st.sampled_from(["item.product_id", "item.quantity", "item.quota"])
+# A quota's code or a customer tier, well formed or not: a body that names either is the serializer's.
+codes = st.from_regex(r"[a-z0-9-]{1,32}", fullmatch=True) | st.sampled_from(["", "Gold", "x" * 33, "a b"]) | values
+# quota and customer_tier, well formed or not, where each may stand
+quota_bodies = st.builds(spoiled, good_one_line, st.sampled_from(["quota", "customer_tier"]), codes) | st.builds(
+    spoiled, good_order, st.sampled_from(["item.quota", "quota", "customer_tier"]), codes
+)
 repeated_product = st.builds(
     lambda order: {**order, "items": [*order["items"], {**order["items"][0], "quantity": 1}]}, good_order
 )
@@ -91,6 +97,7 @@ reserve_bodies = (
     | st.builds(spoiled, good_order, item_fields, st.sampled_from(EDGES))
     | repeated_product
     | st.sampled_from([None, [], "x", 1, {}])
+    | quota_bodies
 )
 good_order_line = st.fixed_dictionaries(
     {"order_id": good_order_ids}, optional={"product_id": st.integers(1, limits.MAX_PRODUCT_ID), "note": values}
@@ -110,15 +117,33 @@ def assert_read_alike(body, fast_read, serializer_class) -> None:
     if fast is not None:
         assert serializer.is_valid(), serializer.errors
         assert fast == serializer.validated_data
-    elif not isinstance(body, dict) or type(body.get("order_id")) is not int:
-        # Only a JSON integer order_id is left to the serializer although it is valid.
+    elif not left_to_the_serializer(body):
         assert not serializer.is_valid()
+
+
+def left_to_the_serializer(body) -> bool:
+    """A body the fast path leaves to the serializer although it may be valid: a JSON integer
+    order_id, or one that names a quota (in a line) or a customer tier."""
+    if not isinstance(body, dict):
+        return False
+    items = body.get("items") if type(body.get("items")) is list else []
+    return (
+        type(body.get("order_id")) is int
+        or not {"quota", "customer_tier"}.isdisjoint(body)
+        or any(type(item) is dict and "quota" in item for item in items)
+    )
 
 
 @settings(max_examples=2000)
 @given(reserve_bodies)
 def test_a_reserve_body_is_read_as_the_serializer_reads_it(body):
     assert_read_alike(body, well_formed_reserve, ReserveInputSerializer)
+
+
+@settings(max_examples=300)
+@given(quota_bodies)
+def test_a_body_that_names_a_quota_or_a_customer_tier_is_left_to_the_serializer(body):
+    assert well_formed_reserve(body) is None
 
 
 @settings(max_examples=500)
@@ -135,6 +160,7 @@ def test_the_usual_bodies_take_the_fast_path():
         "lines": [{"product_id": limits.MAX_PRODUCT_ID, "quantity": limits.MAX_QUANTITY}],
         "ttl_seconds": None,
         "routing": Routing(),
+        "customer_tier": "",
     }
     order = {"order_id": "A-2", "items": [{"product_id": 2, "quantity": 1}, {"product_id": 1, "quantity": 2}]}
     assert well_formed_reserve({**order, "ttl_seconds": 60})["lines"] == order["items"]

@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from inventory.models import Inventory, Reservation
+from inventory.models import Inventory, Quota, Reservation
 from tests.inventory.helpers import assert_invariants
 
 FIRST_PRODUCT = 5_000_001
@@ -57,12 +57,40 @@ def test_creates_the_products_it_needs(live_server, internal_token):
     assert Inventory.objects.filter(product_id__gte=FIRST_PRODUCT).count() == PRODUCTS
 
 
+def test_a_campaign_draws_on_its_quota_and_says_how_often(live_server, internal_token):
+    summary = simulate(
+        live_server, internal_token, orders=24, concurrency=2, seed=3, stock=60, campaign_share=0.5, campaign_units=9
+    )
+
+    quota = Quota.objects.get(code__startswith="campaign-")
+    assert f"Campaign: quota {quota.code} sets aside 9 units of product {FIRST_PRODUCT} in sh-1" in summary
+    assert (quota.tier, quota.status, quota.allotted) == (quota.code, "ended", 0)
+    holds = Reservation.objects.filter(quota=quota)
+    assert holds.exists()  # half of 24 orders, most of them of the most popular product
+    reported = re.search(
+        rf"Campaign {quota.code}: orders of the tier (\d+), draws served from the quota (\d+) \((\d+) units\), "
+        r"left and returned to free stock (\d+)",
+        summary,
+    )
+    tier_orders, draws, units, left = map(int, reported.groups())
+    assert 0 < tier_orders < 24
+    assert (draws, units) == (holds.count(), quota.drawn)
+    assert units + left == 9
+    assert {hold.product_id for hold in holds} == {FIRST_PRODUCT}
+    assert "Errors by code: none" in summary
+    assert "The ledger matches every product." in summary
+    for product_id in range(FIRST_PRODUCT, FIRST_PRODUCT + PRODUCTS):
+        assert_invariants(product_id)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
         ({"token": "t", "concurrency": 0}, "--concurrency must be at least 1"),
         ({"token": "t", "orders": 0}, "--orders must be at least 1"),
         ({"token": ""}, "Give --token or set INVENTORY_API_TOKEN"),
+        ({"token": "t", "campaign_share": 1.5}, "--campaign-share must be from 0 to 1"),
+        ({"token": "t", "campaign_share": 0.5, "campaign_units": 0}, "--campaign-units must be from 1 to 1000000000"),
     ],
 )
 def test_refuses_nonsense_options(options, message):

@@ -8,7 +8,6 @@ Every input here is strict about its keys too: a field the endpoint does not kno
 import re
 from datetime import date
 
-from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,64 +21,10 @@ from inventory.api.fields import (
     product_id_field,
     quantity_field,
 )
-from inventory.api.serializers.stock import PlainTextField, PlainTextFieldSchema
+from inventory.api.serializers.strict import StrictInputSerializer, text_field
 from inventory.models import PurchaseOrder, PurchaseOrderStatus
 
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-
-class StrictInputSerializer(serializers.Serializer):
-    # A JSON object with only the fields declared: any other key is a 400 naming it.
-    # (A comment, not a docstring: the OpenAPI document shows each input's own.)
-
-    def to_internal_value(self, data):
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        errors = {name: ["This field is not allowed."] for name in unknown if isinstance(name, str)}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as error:
-            if not isinstance(error.detail, dict):
-                raise
-            errors = {**errors, **error.detail}
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
-
-
-class StrictInputSerializerSchema(OpenApiSerializerExtension):
-    """A strict input in the OpenAPI document: no other properties, and its lists' bounds."""
-
-    target_class = StrictInputSerializer
-    match_subclasses = True
-
-    def map_serializer(self, auto_schema, direction):
-        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
-        if direction == "request":
-            schema["additionalProperties"] = False
-            for name, field in self.target.fields.items():
-                if isinstance(field, serializers.ListSerializer) and name in schema.get("properties", {}):
-                    schema["properties"][name]["minItems"] = field.min_length
-                    schema["properties"][name]["maxItems"] = field.max_length
-        return schema
-
-
-class StrictTextField(PlainTextField):
-    """Optional free text (no NUL, linear-time checks) that must be a JSON string: 12 is not a reference."""
-
-    default_error_messages = {"not_a_string": "A JSON string is required."}
-
-    def to_internal_value(self, data):
-        if type(data) is not str:
-            self.fail("not_a_string")
-        return super().to_internal_value(data)
-
-
-class StrictTextFieldSchema(PlainTextFieldSchema):
-    target_class = StrictTextField
-
-
-def text_field(max_length: int) -> StrictTextField:
-    return StrictTextField(required=False, allow_blank=True, max_length=max_length, default="", trim_whitespace=False)
 
 
 @extend_schema_field({"type": "string", "format": "date", "example": "2026-12-20"})
@@ -276,7 +221,9 @@ class AtpDaySerializer(serializers.Serializer):
     incoming = serializers.IntegerField(
         help_text="Units in transit to the pool, plus open purchase-order lines' outstanding units due by this day."
     )
-    promised = serializers.IntegerField(help_text="Units promised already: set aside for quotas.")
+    promised = serializers.IntegerField(
+        help_text="Units promised already: set aside for quotas, or sold ahead of stock and not yet shipped."
+    )
     atp = serializers.IntegerField(help_text="available + incoming - promised.")
 
 

@@ -20,6 +20,7 @@ from inventory.api.fields import (
     quantity_field,
     utc_iso,
 )
+from inventory.api.serializers.quotas import CustomerTierField, QuotaCodeField
 from inventory.models import Reservation, ReservationStatus
 from inventory.selectors.warehouses import warehouse_code
 from inventory.services.allocation import Destination
@@ -149,6 +150,25 @@ class RoutingFieldsMixin(serializers.Serializer):
     )
 
 
+QUOTA_HELP = (
+    "A quota's code: the line draws on it first (then on free stock, if the quota allows overflow). "
+    "An unknown code is a 404 `quota_not_found`; a quota of another product a 400; one that has ended or is "
+    "outside its start and end a 409 `quota_not_active`."
+)
+
+
+def quota_field() -> QuotaCodeField:
+    return QuotaCodeField(required=False, help_text=QUOTA_HELP)
+
+
+class CustomerTierMixin(serializers.Serializer):
+    customer_tier = CustomerTierField(
+        required=False,
+        help_text="The customer's tier: a line that names no quota draws first on the best open quota of this "
+        "tier for its product in the pool (lowest priority, then the oldest), if there is one.",
+    )
+
+
 def routing_of(attrs: dict) -> Routing:
     """The services' routing of a validated reserve (the defaults when the body named none)."""
     ship_to = attrs.get("ship_to") or {}
@@ -164,18 +184,20 @@ def routing_of(attrs: dict) -> Routing:
 class ReserveLineSerializer(serializers.Serializer):
     product_id = product_id_field()
     quantity = quantity_field()
+    quota = quota_field()
 
 
 @extend_schema_serializer(component_name="ReserveOneLine")
-class ReserveOneLineSerializer(RoutingFieldsMixin):
+class ReserveOneLineSerializer(RoutingFieldsMixin, CustomerTierMixin):
     order_id = OrderIdField()
     product_id = product_id_field()
     quantity = quantity_field()
+    quota = quota_field()
     ttl_seconds = ttl_field()
 
 
 @extend_schema_serializer(component_name="ReserveOrder")
-class ReserveOrderSerializer(RoutingFieldsMixin):
+class ReserveOrderSerializer(RoutingFieldsMixin, CustomerTierMixin):
     order_id = OrderIdField()
     items = ReserveLineSerializer(
         many=True,
@@ -187,12 +209,13 @@ class ReserveOrderSerializer(RoutingFieldsMixin):
     ttl_seconds = ttl_field()
 
 
-class ReserveInputSerializer(RoutingFieldsMixin):
-    """Either one line (product_id, quantity) or a whole order (items), not both."""
+class ReserveInputSerializer(RoutingFieldsMixin, CustomerTierMixin):
+    """Either one line (product_id, quantity, quota?) or a whole order (items), not both."""
 
     order_id = OrderIdField()
     product_id = product_id_field(required=False)
     quantity = quantity_field(required=False)
+    quota = quota_field()
     items = ReserveLineSerializer(many=True, min_length=1, max_length=limits.MAX_LINES_PER_ORDER, required=False)
     ttl_seconds = ttl_field()
 
@@ -202,6 +225,8 @@ class ReserveInputSerializer(RoutingFieldsMixin):
             if stray:
                 message = "Give either items or product_id and quantity, not both."
                 raise serializers.ValidationError({name: [message] for name in ["items", *stray]})
+            if "quota" in attrs:
+                raise serializers.ValidationError({"quota": ["With items, each item names its own quota."]})
             product_ids = [line["product_id"] for line in attrs["items"]]
             if len(set(product_ids)) != len(product_ids):
                 raise serializers.ValidationError({"items": ["Each product may appear once."]})
@@ -214,12 +239,14 @@ class ReserveInputSerializer(RoutingFieldsMixin):
             }
             if missing:
                 raise serializers.ValidationError(missing)
-            lines = [{"product_id": attrs["product_id"], "quantity": attrs["quantity"]}]
+            line_fields = ("product_id", "quantity", "quota")
+            lines = [{name: attrs[name] for name in line_fields if name in attrs}]
         return {
             "order_id": attrs["order_id"],
             "lines": lines,
             "ttl_seconds": attrs.get("ttl_seconds"),
             "routing": routing_of(attrs),
+            "customer_tier": attrs.get("customer_tier", ""),
         }
 
 
@@ -229,9 +256,10 @@ def well_formed_reserve(data) -> dict | None:
     The same rules (a string order_id, JSON integers in the contract's ranges, either
     one line or 1..100 items of distinct products, unknown keys ignored); None for
     anything else, which the serializer then judges, so every 400 is its own word for
-    word. tests/orders_integration/test_fast_paths.py holds the two to the same verdicts.
+    word. A body that routes its lines, names a quota or a customer tier is left to the
+    serializer too. tests/orders_integration/test_fast_paths.py holds the two to the same verdicts.
     """
-    if type(data) is not dict or not is_order_id_text(data.get("order_id")) or not _ROUTING_KEYS.isdisjoint(data):
+    if type(data) is not dict or not is_order_id_text(data.get("order_id")) or not _SERIALIZER_KEYS.isdisjoint(data):
         return None
     ttl_seconds = data.get("ttl_seconds")
     if "ttl_seconds" in data and not is_json_int_in(ttl_seconds, 1, limits.MAX_TTL_SECONDS):
@@ -243,11 +271,17 @@ def well_formed_reserve(data) -> dict | None:
         lines = None if line is None else [line]
     if lines is None:
         return None
-    return {"order_id": data["order_id"], "lines": lines, "ttl_seconds": ttl_seconds, "routing": Routing()}
+    return {
+        "order_id": data["order_id"],
+        "lines": lines,
+        "ttl_seconds": ttl_seconds,
+        "routing": Routing(),
+        "customer_tier": "",
+    }
 
 
-# A body that routes its lines is left to the serializer.
-_ROUTING_KEYS = frozenset(RoutingFieldsMixin._declared_fields)
+# A body with any of these keys (in a line: `quota`) is left to the serializer.
+_SERIALIZER_KEYS = frozenset({*RoutingFieldsMixin._declared_fields, *CustomerTierMixin._declared_fields, "quota"})
 
 
 def _well_formed_lines(data: dict) -> list[dict] | None:
@@ -256,7 +290,7 @@ def _well_formed_lines(data: dict) -> list[dict] | None:
         return None
     if not 1 <= len(items) <= limits.MAX_LINES_PER_ORDER:
         return None
-    lines = [_well_formed_line(item) if type(item) is dict else None for item in items]
+    lines = [_well_formed_line(item) if type(item) is dict and "quota" not in item else None for item in items]
     if None in lines or len({line["product_id"] for line in lines}) != len(lines):
         return None
     return lines

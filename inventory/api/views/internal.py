@@ -1,7 +1,7 @@
 """The internal endpoints the order application calls (and the reservations list)."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -28,6 +28,15 @@ from inventory.api.views.base import ApiViewSet
 from inventory.models import Reservation
 
 RESERVATION_NOT_FOUND = "`reservation_not_found`: no reservation for that order (and product)."
+CAMPAIGN_ORDER_EXAMPLE = OpenApiExample(
+    "A gold customer's order, one line of it from a campaign's quota",
+    request_only=True,
+    value={
+        "order_id": "A-1002",
+        "customer_tier": "gold",
+        "items": [{"product_id": 42, "quantity": 2, "quota": "spring-42"}, {"product_id": 7, "quantity": 1}],
+    },
+)
 
 
 def _answer(order_id: str, reservations: list[Reservation], status_code: int = status.HTTP_200_OK) -> Response:
@@ -58,7 +67,11 @@ class OrderReservationViewSet(ApiViewSet):
             "Each line is held in the first warehouse of the pool's order (`pool`, default `all`; the "
             "`nearest` strategy sorts by `ship_to`) that can hold all of it, else split over several "
             "warehouses in that order (one reservation per warehouse), unless `split` is false. "
-            "`insufficient_stock` reports per short line the units available in the pool."
+            "`insufficient_stock` reports per short line the units available in the pool. "
+            "Quotas: a line that names a `quota` draws on it first, and an order that gives its `customer_tier` "
+            "draws each other line first on the best open quota of that tier for the product in the pool; what "
+            "the quota lacks comes from free stock if the quota allows overflow, else the line is short. No other "
+            "line takes a quota's units. A quota of another product than its line is a 400."
         ),
         request=PolymorphicProxySerializer(
             component_name="ReserveRequest",
@@ -71,12 +84,12 @@ class OrderReservationViewSet(ApiViewSet):
             **errors(
                 *PROTECTED,
                 *WITH_BODY,
-                s404="`product_not_found`, or `pool_not_found`",
+                s404="`product_not_found`, `pool_not_found`, or `quota_not_found` (a line names no quota's code)",
                 s409="`insufficient_stock` (`details.items`: product_id, requested, available), "
-                "or `reservation_exists`.",
+                "`reservation_exists`, or `quota_not_active` (a quota a line names has ended or is not open now).",
             ),
         },
-        examples=[INSUFFICIENT_STOCK_EXAMPLE],
+        examples=[CAMPAIGN_ORDER_EXAMPLE, INSUFFICIENT_STOCK_EXAMPLE],
     )
     @action(detail=False, methods=["post"])
     def reserve(self, request):
@@ -84,11 +97,15 @@ class OrderReservationViewSet(ApiViewSet):
         data = well_formed_reserve(request.data) or self.validated(ReserveInputSerializer)
         result = services.reserve_stock(
             order_id=data["order_id"],
-            lines=[services.ReservationLine(line["product_id"], line["quantity"]) for line in data["lines"]],
+            lines=[
+                services.ReservationLine(line["product_id"], line["quantity"], line.get("quota", ""))
+                for line in data["lines"]
+            ],
             ttl_seconds=data["ttl_seconds"],
             actor=actor_of(request),
             client_id=request.auth.pk,
             routing=data["routing"],
+            customer_tier=data["customer_tier"],
         )
         return _answer(result.order_id, result.reservations, status.HTTP_201_CREATED if result.created else 200)
 

@@ -42,7 +42,8 @@ ATP_FORMULA = (
     "(on hand, quota units included); `incoming` the units in transit to the pool's warehouses plus the "
     "outstanding units, max(quantity - received, 0), of the lines of `open` and `partially_received` purchase "
     "orders into them that are due by that day (a line past its day counts from day 0, and is `overdue`); "
-    "`promised` the units quotas set aside; `atp = available + incoming - promised`. The pool `all` "
+    "`promised` the units quotas set aside and those open backorders (sold ahead of stock) still wait for; "
+    "`atp = available + incoming - promised`. The pool `all` "
     "(the default) is every warehouse that accepts orders."
 )
 CREATE_EXAMPLE = OpenApiExample(

@@ -24,7 +24,7 @@ stock_logger = logging.getLogger("inventory.stock")
 _LOG_LINE_FIELDS = {field: "log_id" if field == "id" else field for field in InventoryLog.ENTRY_FIELDS}
 del _LOG_LINE_FIELDS["created_at"], _LOG_LINE_FIELDS["warehouse"]
 _LOG_LINE_FIELDS["warehouse_id"] = "warehouse_id"
-_LOG_LINE_FIELDS.update(quota_id="quota_id", allotted_change="allotted_change")
+_LOG_LINE_FIELDS.update(quota_id="quota_id", allotted_change="allotted_change", backorder_id="backorder_id")
 
 
 def write_entries(
@@ -64,6 +64,7 @@ def entry_of(movement: Movement, *, actor: str, after: Counters) -> InventoryLog
         reference=movement.reference,
         quota_id=movement.quota_id,
         allotted_change=movement.allotted_delta,
+        backorder_id=movement.backorder_id,
     )
 
 

@@ -17,7 +17,17 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from inventory.exceptions import PoolNotFound
-from inventory.models import Inventory, InventoryLog, Pool, Quota, Reservation, StockLevel, StockRow
+from inventory.models import (
+    Backorder,
+    Inventory,
+    InventoryLog,
+    Pool,
+    PreSale,
+    Quota,
+    Reservation,
+    StockLevel,
+    StockRow,
+)
 from inventory.models.ledger import SYSTEM_ACTOR
 from inventory.services import allocation
 from inventory.services.store import counters
@@ -253,11 +263,15 @@ class OrmStore:
         client_id: int | None,
         routing: allocation.Routing = allocation.EVERYWHERE,
         draws: Mapping[int, Draw] | None = None,
+        backorders: frozenset[int] = frozenset(),
     ) -> list[LineOutcome]:
         """Hold (product_id, quantity) lines for an order that has none of them yet: all or none.
 
         A line with a `draws` entry takes what it can from that quota first (while the
-        quota is open), the rest from free stock if the quota allows overflow.
+        quota is open), the rest from free stock if the quota allows overflow. A line of
+        a product in `backorders` holds what it can (quota, then free stock) and sells the
+        rest ahead of stock on an open pre-sale of the product in the pool (`_book_ahead`):
+        one backorder, placed with the holds.
 
         One outcome per line, in the given order. Nothing is taken when the order has
         any of these lines already, when it is another client's (`client_id` given), or
@@ -268,7 +282,7 @@ class OrmStore:
         by then, and is seen, rather than the line being taken again from another
         warehouse (the unique line per warehouse would not stop that).
         """
-        attempt = partial(self._take, order_id, lines, actor, ttl, client_id, routing, draws or {})
+        attempt = partial(self._take, order_id, lines, actor, ttl, client_id, routing, draws or {}, backorders)
         for _ in range(_LOCKING_READS - 1):
             try:
                 return attempt(complete=True)
@@ -285,6 +299,7 @@ class OrmStore:
         client_id: int | None,
         routing: allocation.Routing,
         draws: Mapping[int, Draw],
+        backorders: frozenset[int],
         *,
         complete: bool,
     ) -> list[LineOutcome]:
@@ -295,7 +310,7 @@ class OrmStore:
                 strategy, found = self._locked_candidates([product_id for product_id, _ in lines], routing.pool)
                 if complete and allocation.missing_rows(found):
                     raise _LevelGrew
-                known, foreign = self._known_lines(order_id, quantities, client_id)
+                known, foreign = self._known_lines(order_id, quantities, client_id, with_backorders=bool(backorders))
                 if known or foreign:
                     return [
                         _outcome(product_id, quantity, known=foreign or product_id in known)
@@ -303,6 +318,8 @@ class OrmStore:
                     ]
                 drawn = self._locked_draws(draws, quantities, found)
                 rest = [(p, q - drawn[p][1]) if p in drawn else (p, q) for p, q in lines]
+                ahead = _beyond_free_stock(rest, backorders, drawn, found, split=routing.split)
+                rest = [(p, q - ahead.get(p, 0)) for p, q in rest]
                 planned = allocation.plan(
                     [line for line in rest if line[1] > 0],
                     found,
@@ -314,15 +331,23 @@ class OrmStore:
                 short |= {
                     p: units + _free_in_pool(p, found)
                     for p, (quota, units) in drawn.items()
-                    if units < quantities[p] and not quota.overflow
+                    if units + ahead.get(p, 0) < quantities[p] and not quota.overflow
                 }
+                booked, unbooked = self._book_ahead(ahead, found, quantities)
+                short |= unbooked
                 if short:
                     raise _NotEveryLineTaken(short)
                 parts = [part for product_id, _ in rest for part in planned.parts.get(product_id, [])]
                 held = self._take_parts(order_id, parts, found, actor=actor, ttl=ttl, client_id=client_id, drawn=drawn)
+                sold_ahead = _place_backorders(order_id, client_id, booked)
         except _NotEveryLineTaken as refused:
             return self._short_outcomes(lines, refused.short)
-        return [_outcome(product_id, quantity, reservations=held[product_id]) for product_id, quantity in lines]
+        return [
+            _outcome(
+                product_id, quantity, reservations=held.get(product_id, ()), backorders=sold_ahead.get(product_id, ())
+            )
+            for product_id, quantity in lines
+        ]
 
     def _locked_candidates(self, product_ids: list[int], pool: str) -> tuple[str, list[allocation.Candidate]]:
         """The pool's strategy, and the rows these products may take in it, locked in lock order."""
@@ -354,6 +379,38 @@ class OrmStore:
             usable = is_open and (product_id, quota.warehouse_id) in in_pool
             drawn[product_id] = (quota, min(quantities[product_id], quota.allotted) if usable else 0)
         return drawn
+
+    def _book_ahead(
+        self, ahead: Mapping[int, int], found: list[allocation.Candidate], quantities: Mapping[int, int]
+    ) -> tuple[dict[int, tuple[PreSale, int]], dict[int, int]]:
+        """Per line with units beyond free stock: the open pre-sale in the pool that sold them
+        ahead, or (none had the room) the line's units in the pool, what it holds and the best
+        pre-sale's room.
+
+        The pre-sales are locked after the stock rows and quotas, by id; a line takes the first
+        with room for its units, and the guarded update of its `sold` decides.
+        """
+        if not ahead:
+            return {}, {}
+        in_pool = Q(pk__in=[])
+        for level in allocation.levels(found):
+            if level.product_id in ahead:
+                in_pool |= Q(product_id=level.product_id, warehouse_id=level.warehouse_id)
+        offers = list(
+            PreSale.objects.select_for_update()
+            .filter(in_pool, status=PreSale.Status.ACTIVE, starts_at__lte=Now(), ends_at__gt=Now())
+            .order_by("id")
+        )
+        booked, unbooked = {}, {}
+        for product_id, units in ahead.items():
+            of_product = [presale for presale in offers if presale.product_id == product_id]
+            seller = next((p for p in of_product if p.limit - p.sold >= units and _sell_ahead(p, units)), None)
+            if seller is not None:
+                booked[product_id] = (seller, units)
+            else:
+                best_room = max((presale.limit - presale.sold for presale in of_product), default=0)
+                unbooked[product_id] = quantities[product_id] - units + best_room
+        return booked, unbooked
 
     def _take_parts(
         self,
@@ -405,9 +462,12 @@ class OrmStore:
         if released != 1 or not self.update_row(row, allotted_delta=-units):
             raise RuntimeError(f"Quota {quota.code} changed under its lock.")
 
-    def _known_lines(self, order_id: str, quantities: dict[int, int], client_id: int | None) -> tuple[set[int], bool]:
+    def _known_lines(
+        self, order_id: str, quantities: dict[int, int], client_id: int | None, *, with_backorders: bool = False
+    ) -> tuple[set[int], bool]:
         """The products of these lines the order has already, and whether it has lines of another
-        client (or, for an in-process caller, of any client)."""
+        client (or, for an in-process caller, of any client); `with_backorders`, its backorders
+        count as lines too (a cancelled one only as another client's)."""
         # Another client's line, or (for an in-process caller) any client's: the service decides whose.
         others = ~Q(client_id=client_id) if client_id is not None else Q(client_id__isnull=False)
         found = list(
@@ -415,6 +475,11 @@ class OrmStore:
                 "product_id", "client_id"
             )
         )
+        if with_backorders:
+            live = Q(product_id__in=quantities) & ~Q(status=Backorder.Status.CANCELLED)
+            found += Backorder.objects.filter(Q(order_id=order_id) & (live | others)).values_list(
+                "product_id", "client_id"
+            )
         foreign = any(owner != client_id for _, owner in found)
         return {product_id for product_id, _ in found if product_id in quantities}, foreign
 
@@ -600,6 +665,59 @@ def _free_in_pool(product_id: int, found: list[allocation.Candidate]) -> int:
     return sum(c.available for c in found if c.product_id == product_id)
 
 
+def _beyond_free_stock(
+    rest: Sequence[tuple[int, int]],
+    backorders: frozenset[int],
+    drawn: Mapping[int, tuple[Quota, int]],
+    found: list[allocation.Candidate],
+    *,
+    split: bool,
+) -> dict[int, int]:
+    """Per line that may backorder: the units of `rest` (what its quota does not give) that free
+    stock in the pool cannot hold, in one level when the line may not split; all of them when
+    its quota allows no overflow."""
+    ahead = {}
+    for product_id, quantity in rest:
+        if product_id not in backorders or quantity <= 0:
+            continue
+        quota = drawn.get(product_id, (None, 0))[0]
+        free = [level.available for level in allocation.levels(found) if level.product_id == product_id]
+        holdable = 0 if quota is not None and not quota.overflow else sum(free) if split else max(free, default=0)
+        if quantity > holdable:
+            ahead[product_id] = quantity - holdable
+    return ahead
+
+
+def _sell_ahead(presale: PreSale, units: int) -> bool:
+    """The guarded update of a locked pre-sale's `sold` that decides whether it sells `units` more."""
+    return (
+        PreSale.objects.filter(pk=presale.pk, sold__lte=F("limit") - units).update(
+            sold=F("sold") + units, updated_at=Now()
+        )
+        == 1
+    )
+
+
+def _place_backorders(
+    order_id: str, client_id: int | None, booked: Mapping[int, tuple[PreSale, int]]
+) -> dict[int, tuple[Backorder, ...]]:
+    """The backorders of the units just sold ahead, one per line, at its pre-sale's level."""
+    if not booked:
+        return {}
+    placed = Backorder.objects.bulk_create(
+        Backorder(
+            presale=presale,
+            order_id=order_id,
+            client_id=client_id,
+            product_id=product_id,
+            warehouse_id=presale.warehouse_id,
+            quantity=units,
+        )
+        for product_id, (presale, units) in booked.items()
+    )
+    return {backorder.product_id: (backorder,) for backorder in placed}
+
+
 def _quota_of(taking: allocation.Taking, drawn: Mapping[int, tuple[Quota, int]]) -> dict:
     """A hold's quota and the units it drew on it (none: the hold took free stock only)."""
     quota, units = drawn.get(taking.part.product_id, (None, 0))
@@ -680,6 +798,7 @@ def _outcome(
     short: bool = False,
     found: tuple[int | None, bool] = (None, False),
     reservations: tuple[Reservation, ...] = (),
+    backorders: tuple[Backorder, ...] = (),
 ) -> LineOutcome:
     available, has_overdue = found
     return LineOutcome(
@@ -690,4 +809,5 @@ def _outcome(
         available=available,
         has_overdue_holds=has_overdue,
         has_reservation_already=known,
+        backorders=backorders,
     )

@@ -52,11 +52,20 @@ class PostgreSQLStore(OrmStore):
         client_id: int | None,
         routing: allocation.Routing = allocation.EVERYWHERE,
         draws: Mapping[int, Draw] | None = None,
+        backorders: frozenset[int] = frozenset(),
     ) -> list[LineOutcome]:
-        if draws:
-            # A draw on a quota locks the quota after the stock rows: the planned path.
+        if draws or backorders:
+            # A draw on a quota locks the quota after the stock rows, a line that may sell ahead
+            # of stock the pre-sales after those: the planned path.
             return super().take(
-                order_id=order_id, lines=lines, actor=actor, ttl=ttl, client_id=client_id, routing=routing, draws=draws
+                order_id=order_id,
+                lines=lines,
+                actor=actor,
+                ttl=ttl,
+                client_id=client_id,
+                routing=routing,
+                draws=draws,
+                backorders=backorders,
             )
         owned = client_id is not None
         params = {
@@ -358,6 +367,7 @@ def _log_insert(
         reason="''",
         reference="''",
         quota="NULL",
+        backorder="NULL",
     )
 
 

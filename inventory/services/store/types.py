@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from inventory.models import Reservation
+from inventory.models import Backorder, Reservation
 
 # A stock row's (available_stock, reserved_stock), and a change of them.
 Counters = tuple[int, int]
@@ -30,6 +30,8 @@ class Movement:
     # A quota's units: the change of the row's `allotted_stock`, and the quota's id.
     allotted_delta: int = 0
     quota_id: int | None = None
+    # A `backorder_fill`: the backorder the units were shipped to.
+    backorder_id: int | None = None
 
     @property
     def level(self) -> LevelKey:
@@ -57,6 +59,8 @@ class LineOutcome:
     has_overdue_holds: bool  # or a quota past its end that still sets units aside
     # The order has this line already: nothing was taken, the service decides.
     has_reservation_already: bool
+    # The line's units sold ahead of stock on a pre-sale (a line that may backorder), when the order went through.
+    backorders: tuple[Backorder, ...] = ()
 
 
 @dataclass(frozen=True)

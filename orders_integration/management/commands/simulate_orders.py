@@ -11,6 +11,14 @@ five comes back to pay after its hold lapsed (paid late if the units are still
 there, refunded if not). Now and then a call is sent twice, as an order app does
 when an answer is lost, and the repeat must answer like the first.
 
+A campaign (`--campaign-share F`): before the orders, a quota of `--campaign-units` units
+of the most popular product is set aside in its home warehouse for a customer tier of this
+run's own (`campaign-<run>`, the quota's code too), and a share F of the orders carry that
+tier, so their lines of the product draw on the quota first (then on free stock). After
+the orders the quota is ended (what is left returns to free stock) and the summary says
+how many holds drew on it and how many units. It needs the server's database, as the
+ledger check does.
+
 Products `--first-product` .. `--first-product + --products - 1` that do not
 exist yet are created, with `--stock` units spread over the network's warehouses
 (and the network where missing), in the database this command is configured with
@@ -27,16 +35,20 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from inventory import selectors, services
+from inventory import limits, selectors, services
 from inventory.exceptions import AlreadyExists
+from inventory.exceptions import InsufficientStock as NotEnoughToSetAside
 from inventory.management import demo_network
 from inventory.management.progress import QUIET_HELP, progress_bar, quiet_stock_log, stderr_is_terminal
+from inventory.selectors.quotas import quota_by_code, quota_draws
 from orders_integration.client import (
     InsufficientStock,
     InventoryAPIError,
@@ -48,6 +60,9 @@ from orders_integration.client import (
     ShipTo,
 )
 
+if TYPE_CHECKING:
+    from inventory.models import Quota
+
 SIMULATOR_ACTOR = "order-simulator"
 MAX_LINES = 4
 MAX_QUANTITY_PER_LINE = 3
@@ -58,6 +73,8 @@ FATE_WEIGHTS = {"paid": 80, "cancelled": 10, "abandoned": 10}
 BATCH_CHECK_LIMIT = 200
 # Destinations lie up to this many degrees (latitude and longitude) from their region's warehouse.
 DESTINATION_SPREAD_DEGREES = 4.0
+# A campaign's quota is open this long; the run ends it when its orders are done.
+CAMPAIGN_WINDOW = timedelta(days=1)
 
 
 @dataclass
@@ -101,13 +118,22 @@ class Tally:
 class OrderSimulation:
     """The life of one order; its choices come from its own seeded generator."""
 
-    def __init__(self, client: InventoryClient, tally: Tally, product_ids: list[int], abandon_ttl: int) -> None:
+    def __init__(
+        self,
+        client: InventoryClient,
+        tally: Tally,
+        product_ids: list[int],
+        abandon_ttl: int,
+        campaign: tuple[str, float] | None = None,
+    ) -> None:
         self.client = client
         self.tally = tally
         self.product_ids = product_ids
         # A long tail: the first products sell several times more than the last, so they run out first.
         self.popularity = [rank**-0.5 for rank in range(1, len(product_ids) + 1)]
         self.abandon_ttl = abandon_ttl
+        # The campaign's customer tier and the share of orders that carry it.
+        self.campaign = campaign
 
     def run(self, order_id: str, rng: random.Random) -> None:
         try:
@@ -122,6 +148,8 @@ class OrderSimulation:
         if rng.random() < CHECK_FIRST_RATE:
             self.tally.timed("check_batch", self.client.check_batch, lines, pool=demo_network.POOL)
         ttl = self.abandon_ttl if fate == "abandoned" else None
+        # Drawn only in a campaign, so that a seed gives the same orders as before without one.
+        tier = self.campaign[0] if self.campaign and rng.random() < self.campaign[1] else None
         try:
             placed = self._call_maybe_twice(
                 rng,
@@ -132,10 +160,14 @@ class OrderSimulation:
                 ttl_seconds=ttl,
                 pool=demo_network.POOL,
                 ship_to=ship_to,
+                customer_tier=tier,
             )
         except InsufficientStock:
             self.tally.count("rejected")
             return
+        finally:
+            if tier:
+                self.tally.count("campaign_orders")
         self.tally.count("placed")
         self.tally.held(placed)
         self.tally.count(fate)
@@ -202,6 +234,16 @@ class Command(BaseCommand):
         parser.add_argument("--first-product", type=int, default=1_000_001, help="product_id of the first product")
         parser.add_argument("--stock", type=int, default=500, help="units of each product that is created")
         parser.add_argument("--abandon-ttl", type=int, default=2, help="seconds an abandoned order holds stock")
+        parser.add_argument(
+            "--campaign-share",
+            type=float,
+            default=0.0,
+            help="share (0 to 1) of the orders that carry the tier of a campaign quota of the most popular product "
+            "(default 0: no campaign)",
+        )
+        parser.add_argument(
+            "--campaign-units", type=int, default=20, help="units the campaign's quota sets aside (default 20)"
+        )
         # --no-progress is the older spelling of --quiet.
         parser.add_argument("--quiet", "--no-progress", dest="quiet", action="store_true", help=QUIET_HELP)
 
@@ -211,17 +253,69 @@ class Command(BaseCommand):
         for name in ("orders", "concurrency", "products", "abandon_ttl"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
+        if not 0 <= options["campaign_share"] <= 1:
+            raise CommandError("--campaign-share must be from 0 to 1.")
+        if not 1 <= options["campaign_units"] <= limits.MAX_QUANTITY:
+            raise CommandError(f"--campaign-units must be from 1 to {limits.MAX_QUANTITY}.")
         seed = options["seed"] if options["seed"] is not None else secrets.randbelow(2**31)
         product_ids = list(range(options["first_product"], options["first_product"] + options["products"]))
+        run_id = secrets.token_hex(3)
         tally = Tally()
         with InventoryClient(options["base_url"], options["token"], max_connections=options["concurrency"]) as client:
             with quiet_stock_log(stderr_is_terminal()):  # its `create` lines would scroll past on a terminal
                 shares_database = self._prepare_products(client, product_ids, options["stock"])
+            quota = self._start_campaign(run_id, product_ids[0], options, shares_database)
             started = time.perf_counter()
-            self._run_orders(client, tally, product_ids, seed, options)
+            self._run_orders(client, tally, product_ids, seed, run_id, quota, options)
             elapsed = time.perf_counter() - started
         self._print_summary(tally, seed, elapsed, options)
+        if quota is not None:
+            self._end_campaign(quota, tally)
         self._check_ledger(shares_database)
+
+    def _start_campaign(self, run_id: str, product_id: int, options, shares_database: bool) -> "Quota | None":
+        """The campaign's quota, for a tier of this run's own (so no older run's quota serves it); None without one."""
+        if not options["campaign_share"]:
+            return None
+        if not shares_database:
+            raise CommandError(
+                "A campaign sets its quota aside in this command's database: run it with the server's DATABASE_URL."
+            )
+        code = f"campaign-{run_id}"
+        home = demo_network.SITES[0].code  # the first product's (`_create_spread_product`)
+        now = timezone.now()
+        try:
+            quota = services.create_quota(
+                code=code,
+                product_id=product_id,
+                warehouse=home,
+                quantity=options["campaign_units"],
+                starts_at=now - timedelta(seconds=1),
+                ends_at=now + CAMPAIGN_WINDOW,
+                tier=code,
+                name="order simulation campaign",
+                actor=SIMULATOR_ACTOR,
+            )
+        except NotEnoughToSetAside as short:
+            raise CommandError(
+                f"Product {product_id} has {short.short_lines[0].available} free units in {home}: "
+                "give fewer --campaign-units, or a --first-product that is not sold out."
+            ) from None
+        self.stdout.write(
+            f"Campaign: quota {code} sets aside {quota.quantity} units of product {product_id} in {home} for the tier "
+            f"{code}, carried by {options['campaign_share']:.0%} of the orders."
+        )
+        return quota
+
+    def _end_campaign(self, quota: "Quota", tally: Tally) -> None:
+        """End the campaign's quota (what is left returns to free stock) and say what its orders drew."""
+        draws, left = quota_draws(quota), quota_by_code(quota.code).allotted
+        services.end_quota(code=quota.code, actor=SIMULATOR_ACTOR, reason="order simulation over")
+        self.stdout.write(
+            f"Campaign {quota.code}: orders of the tier {tally.outcomes['campaign_orders']}, "
+            f"draws served from the quota {draws.holds} ({draws.units} units), "
+            f"left and returned to free stock {left}"
+        )
 
     def _prepare_products(self, client: InventoryClient, product_ids: list[int], stock: int) -> bool:
         """Create the network and missing products here; return whether the server sees this same database."""
@@ -258,9 +352,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Warehouses: {warehouses}, sold from the pool {demo_network.POOL} (nearest first).")
         return remote == local
 
-    def _run_orders(self, client, tally, product_ids, seed, options) -> None:
-        simulation = OrderSimulation(client, tally, product_ids, options["abandon_ttl"])
-        run_id = secrets.token_hex(3)
+    def _run_orders(self, client, tally, product_ids, seed, run_id, quota, options) -> None:
+        campaign = (quota.tier, options["campaign_share"]) if quota is not None else None
+        simulation = OrderSimulation(client, tally, product_ids, options["abandon_ttl"], campaign)
         with (
             ThreadPoolExecutor(max_workers=options["concurrency"]) as pool,
             progress_bar(total=options["orders"], unit="order", quiet=options["quiet"]) as progress,
