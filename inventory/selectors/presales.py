@@ -8,6 +8,7 @@ arrival that brought it). Three queries whatever the order's size.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TypedDict
 
@@ -41,6 +42,38 @@ class OrderLine(TypedDict):
     presale: str | None
     expected_date: date | None
     batches: list[Batch]
+
+
+class SoldAhead(TypedDict):
+    product_id: int
+    warehouse: str
+    presale: str
+    quantity: int
+    filled: int
+    status: str
+    expected_date: date | None
+
+
+def sold_ahead(backorders: Sequence[Backorder]) -> list[SoldAhead]:
+    """A reserve's backorders as its answer shows them (their pre-sales loaded), each with the day
+    its pre-sale's purchase order expects the product: one query, none without backorders."""
+    expected: dict[tuple[int, int], date] = {}
+    orders = {b.presale.purchase_order_id for b in backorders if b.presale.purchase_order_id is not None}
+    if orders:
+        due = PurchaseOrderLine.objects.filter(order_id__in=orders, product_id__in={b.product_id for b in backorders})
+        expected = {(o, p): day for o, p, day in due.values_list("order_id", "product_id", "expected_date")}
+    return [
+        {
+            "product_id": backorder.product_id,
+            "warehouse": warehouse_code(backorder.warehouse_id),
+            "presale": backorder.presale.code,
+            "quantity": backorder.quantity,
+            "filled": backorder.filled,
+            "status": backorder.status,
+            "expected_date": expected.get((backorder.presale.purchase_order_id, backorder.product_id)),
+        }
+        for backorder in backorders
+    ]
 
 
 def presales() -> QuerySet[PreSale]:

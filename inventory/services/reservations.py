@@ -24,6 +24,7 @@ from inventory.exceptions import (
     InvalidInput,
     OrderOfAnotherClient,
     ProductNotFound,
+    QuotaNotActive,
     ReservationExists,
     ReservationExpired,
     ReservationNotActive,
@@ -123,29 +124,54 @@ def reserve_stock(
     if not any(line.backorder for line in lines):
         # A line that may sell ahead of stock is not refused for want of stock.
         _refuse_if_sold_out(order_id, lines, routing)
-    draws = quotas.draws_for([(line.product_id, line.quota) for line in lines], tier=customer_tier, pool=routing.pool)
-    reserve = partial(_reserve, order_id, lines, actor, ttl, client_id, routing, draws)
     try:
-        try:
-            result = reserve()
-        except _OverdueHoldsInTheWay as blocked:
-            # The cleanup job and the quotas' beat task would free these units anyway.
-            expire_overdue_reservations(product_ids=blocked.product_ids)
-            quotas.end_due_quotas(product_ids=blocked.product_ids)
-            try:
-                result = reserve()
-            except _OverdueHoldsInTheWay as still_blocked:
-                raise still_blocked.shortage from None
-    except InsufficientStock as refused:
-        # Sold out, as far as this order saw: the gate learns it (after the commit, if any).
-        sold_out.observe(line.product_id for line in refused.short_lines if line.available == 0)
-        raise
+        draws = quotas.draws_for(
+            [(line.product_id, line.quota) for line in lines], tier=customer_tier, pool=routing.pool
+        )
+    except QuotaNotActive:
+        # An order that drew on the quota while it was open, sent again after its end, is a repeat.
+        result = _repeat(order_id, lines, client_id)
+        if result is None:
+            raise
+    else:
+        result = _reserve_or_refuse(partial(_reserve, order_id, lines, actor, ttl, client_id, routing, draws))
     return ReserveResult(
         order_id,
         _in_order_of(requested, result.reservations),
         result.created,
         _in_order_of(requested, result.backorders),
     )
+
+
+def _reserve_or_refuse(reserve: Callable[[], ReserveResult]) -> ReserveResult:
+    """The reserve's result; when overdue holds or quotas past their end are in the way of a
+    short line, they are ended and the reserve tried once more."""
+    try:
+        try:
+            return reserve()
+        except _OverdueHoldsInTheWay as blocked:
+            # The cleanup job and the quotas' beat task would free these units anyway.
+            expire_overdue_reservations(product_ids=blocked.product_ids)
+            quotas.end_due_quotas(product_ids=blocked.product_ids)
+            try:
+                return reserve()
+            except _OverdueHoldsInTheWay as still_blocked:
+                raise still_blocked.shortage from None
+    except InsufficientStock as refused:
+        # Sold out, as far as this order saw: the gate learns it (after the commit, if any).
+        sold_out.observe(line.product_id for line in refused.short_lines if line.available == 0)
+        raise
+
+
+def _repeat(order_id: str, lines: list[ReservationLine], client_id: int | None) -> ReserveResult | None:
+    """The order as it stands when it has every one of these lines already (a repeat); else None."""
+    existing, ahead = _existing_lines(order_id, lines)
+    owners = {row.client_id for rows in (*existing.values(), *ahead.values()) for row in rows}
+    if not owners or (client_id is not None and owners - {client_id}):
+        return None
+    if any(_is_new_line(order_id, line, existing[line.product_id], ahead[line.product_id]) for line in lines):
+        return None
+    return ReserveResult(order_id, _flat(existing), created=False, backorders=_flat(ahead))
 
 
 def _in_order_of(requested: Sequence[ReservationLine], found: "Sequence[Reservation | Backorder]") -> list:
@@ -210,21 +236,11 @@ def _reserve(
     if outcomes is not None:
         return ReserveResult(order_id, _flat(_held(outcomes)), created=True, backorders=_sold_ahead(outcomes))
     # The order exists: a repeat, a conflict, new lines beside old ones, or another client's order.
-    selling_ahead = any(line.backorder for line in lines)
-    owner = _owner(order_id, client_id, with_backorders=selling_ahead)
-    product_ids = [line.product_id for line in lines]
+    owner = _owner(order_id, client_id, with_backorders=any(line.backorder for line in lines))
     for _ in range(_READS_OF_EXISTING_LINES):
-        existing: dict[int, list[Reservation]] = defaultdict(list)
-        for reservation in Reservation.objects.filter(order_id=order_id, product_id__in=product_ids).order_by("id"):
-            existing[reservation.product_id].append(reservation)
-        ahead: dict[int, list[Backorder]] = defaultdict(list)
-        if selling_ahead:
-            for backorder in _live_backorders(order_id, product_ids):
-                ahead[backorder.product_id].append(backorder)
+        existing, ahead = _existing_lines(order_id, lines)
         new_lines = [
-            line
-            for line in lines
-            if _is_new_line(order_id, line, existing.get(line.product_id, []), ahead.get(line.product_id, []))
+            line for line in lines if _is_new_line(order_id, line, existing[line.product_id], ahead[line.product_id])
         ]
         if not new_lines:
             return ReserveResult(order_id, _flat(existing), created=False, backorders=_flat(ahead))
@@ -235,6 +251,22 @@ def _reserve(
                 order_id, _flat(existing), created=True, backorders=[*_flat(ahead), *_sold_ahead(outcomes)]
             )
     raise RuntimeError(f"The lines of order {order_id} kept changing while it was reserved.")
+
+
+def _existing_lines(
+    order_id: str, lines: list[ReservationLine]
+) -> tuple[dict[int, list[Reservation]], dict[int, list[Backorder]]]:
+    """The order's reservations of these lines' products, and its live backorders of them (read
+    only when a line may backorder: the others never look at backorders), each by product."""
+    product_ids = [line.product_id for line in lines]
+    existing: dict[int, list[Reservation]] = defaultdict(list)
+    for reservation in Reservation.objects.filter(order_id=order_id, product_id__in=product_ids).order_by("id"):
+        existing[reservation.product_id].append(reservation)
+    ahead: dict[int, list[Backorder]] = defaultdict(list)
+    if any(line.backorder for line in lines):
+        for backorder in _live_backorders(order_id, product_ids):
+            ahead[backorder.product_id].append(backorder)
+    return existing, ahead
 
 
 def _flat(by_product: dict[int, "Sequence[Reservation | Backorder]"]) -> list:

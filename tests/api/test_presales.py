@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 PRESALE_PERMS = ("view_presale", "manage_presale")
 PRESALES = f"{API}/presales"
 ORDERS = f"{API}/orders"
+RESERVE = f"{API}/inventory/reserve"
 PRESALE_KEYS = {
     "code",
     "product_id",
@@ -92,7 +93,7 @@ def order_app_id() -> int:
 
 
 def sell_ahead(order_id: str, quantity: int, *, client_id: int | None = None):
-    """The reserve of a line that may backorder (the reserve API's `backorder` field is not built yet)."""
+    """The reserve of a line that may backorder, in process (the API's is tested on its own below)."""
     return services.reserve_stock(
         order_id=order_id,
         lines=[ReservationLine(42, quantity, backorder=True)],
@@ -260,7 +261,23 @@ def test_one_pre_sale_order_from_its_reserve_to_its_last_batch(lead, internal, g
     ).json()
     lead.post(PRESALES, presale_body(limit=8, purchase_order_id=order["id"]), format="json")
     lead.post(f"{API}/inventory/restock", {"product_id": 42, "quantity": 2, "warehouse": "sh-1"}, format="json")
-    sell_ahead("A-1001", 5, client_id=order_app_id())
+    reserved = internal.post(RESERVE, {"order_id": "A-1001", "product_id": 42, "quantity": 5, "backorder": True})
+
+    assert reserved.status_code == 201, reserved.json()
+    assert [(r["warehouse"], r["quantity"], r["status"]) for r in reserved.json()["reservations"]] == [
+        ("sh-1", 2, "active")
+    ]
+    assert reserved.json()["backorders"] == [
+        {
+            "product_id": 42,
+            "warehouse": "sh-1",
+            "presale": "launch",
+            "quantity": 3,
+            "filled": 0,
+            "status": "open",
+            "expected_date": due,
+        }
+    ]
     assert internal.post(f"{API}/inventory/deduct", {"order_id": "A-1001"}, format="json").status_code == 200
 
     first = internal.get(f"{ORDERS}/A-1001/lines")
@@ -349,3 +366,66 @@ def test_an_order_with_only_holds_has_its_lines_too(internal, goods):
 
     assert (line["product_id"], line["warehouse"], line["held"], line["hold_status"]) == (43, "default", 2, "active")
     assert (line["backordered"], line["backorder_status"], line["presale"], line["batches"]) == (0, None, None, [])
+
+
+# --- The reserve API's `backorder` ---------------------------------------------------
+
+
+def test_a_reserve_sells_ahead_only_when_a_line_says_so(lead, internal, goods):
+    lead.post(PRESALES, presale_body(limit=4), format="json")
+    plain = internal.post(RESERVE, {"order_id": "P-1", "product_id": 42, "quantity": 2}, format="json")
+    assert (plain.status_code, error_code(plain)) == (409, "insufficient_stock")
+
+    ahead = internal.post(
+        RESERVE,
+        {
+            "order_id": "P-2",
+            "items": [{"product_id": 42, "quantity": 3, "backorder": True}, {"product_id": 43, "quantity": 1}],
+        },
+        format="json",
+    )
+    again = internal.post(
+        RESERVE,
+        {
+            "order_id": "P-2",
+            "items": [{"product_id": 42, "quantity": 3, "backorder": True}, {"product_id": 43, "quantity": 1}],
+        },
+        format="json",
+    )
+    held = internal.post(RESERVE, {"order_id": "P-3", "product_id": 43, "quantity": 1}, format="json")
+
+    assert ahead.status_code == 201, ahead.json()
+    assert [(r["product_id"], r["quantity"]) for r in ahead.json()["reservations"]] == [(43, 1)]
+    assert [(b["product_id"], b["quantity"], b["presale"], b["expected_date"]) for b in ahead.json()["backorders"]] == [
+        (42, 3, "launch", None)
+    ]
+    assert (again.status_code, again.json()) == (200, ahead.json())
+    # An answer without `backorder` is the contract's, word for word: no backorders key.
+    assert held.status_code == 201
+    assert set(held.json()) == {"order_id", "reservations"}
+    over = internal.post(
+        RESERVE, {"order_id": "P-4", "product_id": 42, "quantity": 2, "backorder": True}, format="json"
+    )
+    assert (over.status_code, error_code(over)) == (409, "insufficient_stock")
+    assert over.json()["error"]["details"]["items"] == [{"product_id": 42, "requested": 2, "available": 1}]
+    assert PreSale.objects.get(code="launch").sold == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"order_id": "H-1", "product_id": 42, "quantity": 1, "backorder": "yes"},
+        {"order_id": "H-1", "product_id": 42, "quantity": 1, "backorder": 1},
+        {"order_id": "H-1", "product_id": 42, "quantity": 1, "backorder": None},
+        {"order_id": "H-1", "items": [{"product_id": 42, "quantity": 1, "backorder": "true"}]},
+        {"order_id": "H-1", "items": [{"product_id": 42, "quantity": 1}], "backorder": True},
+    ],
+)
+def test_hostile_backorder_flags_are_400_and_change_nothing(lead, internal, goods, body):
+    lead.post(PRESALES, presale_body(), format="json")
+
+    answer = internal.post(RESERVE, body, format="json")
+
+    assert (answer.status_code, error_code(answer)) == (400, "validation_error"), answer.json()
+    assert not Backorder.objects.exists()
+    assert PreSale.objects.get(code="launch").sold == 0

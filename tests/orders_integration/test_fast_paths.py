@@ -83,6 +83,10 @@ codes = st.from_regex(r"[a-z0-9-]{1,32}", fullmatch=True) | st.sampled_from(["",
 quota_bodies = st.builds(spoiled, good_one_line, st.sampled_from(["quota", "customer_tier"]), codes) | st.builds(
     spoiled, good_order, st.sampled_from(["item.quota", "quota", "customer_tier"]), codes
 )
+flags = st.booleans() | values
+backorder_bodies = st.builds(spoiled, good_one_line, st.just("backorder"), flags) | st.builds(
+    spoiled, good_order, st.sampled_from(["item.backorder", "backorder"]), flags
+)
 repeated_product = st.builds(
     lambda order: {**order, "items": [*order["items"], {**order["items"][0], "quantity": 1}]}, good_order
 )
@@ -98,6 +102,7 @@ reserve_bodies = (
     | repeated_product
     | st.sampled_from([None, [], "x", 1, {}])
     | quota_bodies
+    | backorder_bodies
 )
 good_order_line = st.fixed_dictionaries(
     {"order_id": good_order_ids}, optional={"product_id": st.integers(1, limits.MAX_PRODUCT_ID), "note": values}
@@ -123,14 +128,14 @@ def assert_read_alike(body, fast_read, serializer_class) -> None:
 
 def left_to_the_serializer(body) -> bool:
     """A body the fast path leaves to the serializer although it may be valid: a JSON integer
-    order_id, or one that names a quota (in a line) or a customer tier."""
+    order_id, or one that names a quota or says backorder (in a line), or a customer tier."""
     if not isinstance(body, dict):
         return False
     items = body.get("items") if type(body.get("items")) is list else []
     return (
         type(body.get("order_id")) is int
-        or not {"quota", "customer_tier"}.isdisjoint(body)
-        or any(type(item) is dict and "quota" in item for item in items)
+        or not {"quota", "backorder", "customer_tier"}.isdisjoint(body)
+        or any(type(item) is dict and not {"quota", "backorder"}.isdisjoint(item) for item in items)
     )
 
 

@@ -145,6 +145,20 @@ class OrderLineSerializer(serializers.Serializer):
     batches = BatchSerializer(many=True, help_text="The fills, oldest first.")
 
 
+class SoldAheadSerializer(serializers.Serializer):
+    """A line's units sold ahead of stock, as a reserve answers them."""
+
+    product_id = serializers.IntegerField()
+    warehouse = serializers.CharField(help_text="The warehouse's code.")
+    presale = serializers.CharField(help_text="The pre-sale the units were sold on.")
+    quantity = serializers.IntegerField(help_text="Units backordered.")
+    filled = serializers.IntegerField(help_text="Of those, units shipped so far.")
+    status = serializers.ChoiceField(choices=BackorderStatus.choices)
+    expected_date = serializers.DateField(
+        allow_null=True, help_text="The day the pre-sale's purchase order expects the product; null: none named."
+    )
+
+
 class OrderLinesSerializer(serializers.Serializer):
     order_id = serializers.CharField()
     lines = OrderLineSerializer(many=True, help_text="By product, then warehouse.")

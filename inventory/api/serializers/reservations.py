@@ -20,8 +20,10 @@ from inventory.api.fields import (
     quantity_field,
     utc_iso,
 )
+from inventory.api.serializers.presales import SoldAheadSerializer
 from inventory.api.serializers.quotas import CustomerTierField, QuotaCodeField
 from inventory.models import Reservation, ReservationStatus
+from inventory.selectors.presales import sold_ahead
 from inventory.selectors.warehouses import warehouse_code
 from inventory.services.allocation import Destination
 from inventory.services.reservations import Routing
@@ -66,8 +68,25 @@ class OrderReservationsSerializer(serializers.Serializer):
     reservations = ReservationSerializer(many=True)
 
 
+@extend_schema_serializer(component_name="ReserveAnswer")
+class ReserveAnswerSerializer(OrderReservationsSerializer):
+    backorders = SoldAheadSerializer(
+        many=True,
+        required=False,
+        help_text="Only when a line said `backorder`: the units sold ahead of stock, each line's in request order.",
+    )
+
+
 # The fields ReservationSerializer renders as UTC timestamps; the rest are plain values.
 _RESERVATION_TIMESTAMPS = {"expires_at", "created_at", "updated_at"}
+
+
+def reserve_answer_body(order_id: str, reservations: list[Reservation], backorders: list | None) -> dict:
+    """A reserve's answer: the order's reservations, and its backorders when a line may sell ahead."""
+    body = order_reservations_body(order_id, reservations)
+    if backorders is not None:
+        body["backorders"] = SoldAheadSerializer(sold_ahead(backorders), many=True).data
+    return body
 
 
 def order_reservations_body(order_id: str, reservations: list[Reservation]) -> dict:
@@ -161,6 +180,17 @@ def quota_field() -> QuotaCodeField:
     return QuotaCodeField(required=False, help_text=QUOTA_HELP)
 
 
+BACKORDER_HELP = (
+    "true: what free stock in the pool lacks is sold ahead of stock on the product's open pre-sale there "
+    "(a backorder, shipped in batches as goods arrive) instead of making the line short; the answer then "
+    "lists the order's `backorders`."
+)
+
+
+def backorder_field() -> StrictBooleanField:
+    return StrictBooleanField(required=False, help_text=BACKORDER_HELP)
+
+
 class CustomerTierMixin(serializers.Serializer):
     customer_tier = CustomerTierField(
         required=False,
@@ -185,6 +215,7 @@ class ReserveLineSerializer(serializers.Serializer):
     product_id = product_id_field()
     quantity = quantity_field()
     quota = quota_field()
+    backorder = backorder_field()
 
 
 @extend_schema_serializer(component_name="ReserveOneLine")
@@ -193,6 +224,7 @@ class ReserveOneLineSerializer(RoutingFieldsMixin, CustomerTierMixin):
     product_id = product_id_field()
     quantity = quantity_field()
     quota = quota_field()
+    backorder = backorder_field()
     ttl_seconds = ttl_field()
 
 
@@ -216,6 +248,7 @@ class ReserveInputSerializer(RoutingFieldsMixin, CustomerTierMixin):
     product_id = product_id_field(required=False)
     quantity = quantity_field(required=False)
     quota = quota_field()
+    backorder = backorder_field()
     items = ReserveLineSerializer(many=True, min_length=1, max_length=limits.MAX_LINES_PER_ORDER, required=False)
     ttl_seconds = ttl_field()
 
@@ -225,8 +258,10 @@ class ReserveInputSerializer(RoutingFieldsMixin, CustomerTierMixin):
             if stray:
                 message = "Give either items or product_id and quantity, not both."
                 raise serializers.ValidationError({name: [message] for name in ["items", *stray]})
-            if "quota" in attrs:
-                raise serializers.ValidationError({"quota": ["With items, each item names its own quota."]})
+            stray = [name for name in ("quota", "backorder") if name in self.initial_data]
+            if stray:
+                message = "With items, each item says its own."
+                raise serializers.ValidationError({name: [message] for name in stray})
             product_ids = [line["product_id"] for line in attrs["items"]]
             if len(set(product_ids)) != len(product_ids):
                 raise serializers.ValidationError({"items": ["Each product may appear once."]})
@@ -239,7 +274,7 @@ class ReserveInputSerializer(RoutingFieldsMixin, CustomerTierMixin):
             }
             if missing:
                 raise serializers.ValidationError(missing)
-            line_fields = ("product_id", "quantity", "quota")
+            line_fields = ("product_id", "quantity", "quota", "backorder")
             lines = [{name: attrs[name] for name in line_fields if name in attrs}]
         return {
             "order_id": attrs["order_id"],
@@ -280,8 +315,9 @@ def well_formed_reserve(data) -> dict | None:
     }
 
 
-# A body with any of these keys (in a line: `quota`) is left to the serializer.
-_SERIALIZER_KEYS = frozenset({*RoutingFieldsMixin._declared_fields, *CustomerTierMixin._declared_fields, "quota"})
+# A body with any of these keys (in a line: `quota` or `backorder`) is left to the serializer.
+_LINE_KEYS = frozenset({"quota", "backorder"})
+_SERIALIZER_KEYS = frozenset({*RoutingFieldsMixin._declared_fields, *CustomerTierMixin._declared_fields, *_LINE_KEYS})
 
 
 def _well_formed_lines(data: dict) -> list[dict] | None:
@@ -290,7 +326,7 @@ def _well_formed_lines(data: dict) -> list[dict] | None:
         return None
     if not 1 <= len(items) <= limits.MAX_LINES_PER_ORDER:
         return None
-    lines = [_well_formed_line(item) if type(item) is dict and "quota" not in item else None for item in items]
+    lines = [_well_formed_line(item) if type(item) is dict and _LINE_KEYS.isdisjoint(item) else None for item in items]
     if None in lines or len({line["product_id"] for line in lines}) != len(lines):
         return None
     return lines

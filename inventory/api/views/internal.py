@@ -17,10 +17,12 @@ from inventory.api.serializers.reservations import (
     OrderLineInputSerializer,
     OrderReservationsSerializer,
     ReservationSerializer,
+    ReserveAnswerSerializer,
     ReserveInputSerializer,
     ReserveOneLineSerializer,
     ReserveOrderSerializer,
     order_reservations_body,
+    reserve_answer_body,
     well_formed_order_line,
     well_formed_reserve,
 )
@@ -35,6 +37,45 @@ CAMPAIGN_ORDER_EXAMPLE = OpenApiExample(
         "order_id": "A-1002",
         "customer_tier": "gold",
         "items": [{"product_id": 42, "quantity": 2, "quota": "spring-42"}, {"product_id": 7, "quantity": 1}],
+    },
+)
+
+PRESALE_ORDER_EXAMPLE = OpenApiExample(
+    "A pre-sale order: what is not on the shelf is sold ahead of stock",
+    request_only=True,
+    value={"order_id": "A-1003", "product_id": 42, "quantity": 3, "backorder": True},
+)
+SOLD_AHEAD_EXAMPLE = OpenApiExample(
+    "One unit held from the shelf, two sold ahead on a pre-sale",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        "order_id": "A-1003",
+        "reservations": [
+            {
+                "id": 981,
+                "order_id": "A-1003",
+                "product_id": 42,
+                "warehouse": "default",
+                "quantity": 1,
+                "status": "active",
+                "reacquired": False,
+                "expires_at": "2026-12-19T10:15:00Z",
+                "created_at": "2026-12-19T10:00:00Z",
+                "updated_at": "2026-12-19T10:00:00Z",
+            }
+        ],
+        "backorders": [
+            {
+                "product_id": 42,
+                "warehouse": "default",
+                "presale": "spring-42",
+                "quantity": 2,
+                "filled": 0,
+                "status": "open",
+                "expected_date": "2026-12-20",
+            }
+        ],
     },
 )
 
@@ -71,7 +112,11 @@ class OrderReservationViewSet(ApiViewSet):
             "Quotas: a line that names a `quota` draws on it first, and an order that gives its `customer_tier` "
             "draws each other line first on the best open quota of that tier for the product in the pool; what "
             "the quota lacks comes from free stock if the quota allows overflow, else the line is short. No other "
-            "line takes a quota's units. A quota of another product than its line is a 400."
+            "line takes a quota's units. A quota of another product than its line is a 400. "
+            "Pre-sale: a line with `backorder: true` takes what free stock the pool has and sells the rest ahead "
+            "of stock on the product's open pre-sale in the pool, up to its limit (short only when no pre-sale "
+            "has the room); the answer then lists the order's `backorders` with the day their supply is expected, "
+            "and `GET /orders/{order_id}/lines` follows them batch by batch as goods arrive."
         ),
         request=PolymorphicProxySerializer(
             component_name="ReserveRequest",
@@ -79,8 +124,8 @@ class OrderReservationViewSet(ApiViewSet):
             resource_type_field_name=None,
         ),
         responses={
-            201: OrderReservationsSerializer,
-            200: OrderReservationsSerializer,
+            201: ReserveAnswerSerializer,
+            200: ReserveAnswerSerializer,
             **errors(
                 *PROTECTED,
                 *WITH_BODY,
@@ -89,25 +134,32 @@ class OrderReservationViewSet(ApiViewSet):
                 "`reservation_exists`, or `quota_not_active` (a quota a line names has ended or is not open now).",
             ),
         },
-        examples=[CAMPAIGN_ORDER_EXAMPLE, INSUFFICIENT_STOCK_EXAMPLE],
+        examples=[CAMPAIGN_ORDER_EXAMPLE, PRESALE_ORDER_EXAMPLE, SOLD_AHEAD_EXAMPLE, INSUFFICIENT_STOCK_EXAMPLE],
     )
     @action(detail=False, methods=["post"])
     def reserve(self, request):
         # The usual body is read by hand; anything else goes to the serializer, which words the 400.
         data = well_formed_reserve(request.data) or self.validated(ReserveInputSerializer)
+        lines = [
+            services.ReservationLine(
+                line["product_id"], line["quantity"], line.get("quota", ""), line.get("backorder", False)
+            )
+            for line in data["lines"]
+        ]
         result = services.reserve_stock(
             order_id=data["order_id"],
-            lines=[
-                services.ReservationLine(line["product_id"], line["quantity"], line.get("quota", ""))
-                for line in data["lines"]
-            ],
+            lines=lines,
             ttl_seconds=data["ttl_seconds"],
             actor=actor_of(request),
             client_id=request.auth.pk,
             routing=data["routing"],
             customer_tier=data["customer_tier"],
         )
-        return _answer(result.order_id, result.reservations, status.HTTP_201_CREATED if result.created else 200)
+        backorders = result.backorders if any(line.backorder for line in lines) else None
+        return Response(
+            reserve_answer_body(result.order_id, result.reservations, backorders),
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
 
     @extend_schema(
         summary="Order cancelled: release its active reservations",
