@@ -367,6 +367,11 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "ReservationStatusEnum": "inventory.models.ReservationStatus",
+        "TransferStatusEnum": "inventory.models.TransferStatus",
+        "PurchaseOrderStatusEnum": "inventory.models.PurchaseOrderStatus",
+        # A quota's and a pre-sale's statuses are the same choices: one enum.
+        "ActiveOrEndedEnum": "inventory.models.QuotaStatus",
+        "BackorderStatusEnum": "inventory.models.BackorderStatus",
         "LogOperationEnum": "inventory.models.LogOperation",
         "ErrorCodeEnum": "inventory.api.errors.ERROR_CODES",
     },

@@ -9,9 +9,14 @@ from django.db.migrations.loader import MigrationLoader
 from inventory import services
 
 GROUPS_MIGRATION = "0003_warehouse_groups"
-# The groups' permissions of stock per warehouse and of hot levels, given by later migrations.
-GROUP_PERMISSIONS_MIGRATION = "0012_warehouse_group_permissions"
-HOT_PERMISSION_MIGRATION = "0014_hot_permission"
+# The migrations that give the groups more permissions, and the function of each that does.
+GROUP_GRANTS = (
+    ("0012_warehouse_group_permissions", "grant_permissions"),  # stock per warehouse
+    ("0014_hot_permission", "grant"),
+    ("0015_quotas", "grant"),
+    ("0016_purchasing", "grant"),
+    ("0017_presales", "grant"),
+)
 _product_ids = itertools.count(500_000)
 
 
@@ -21,16 +26,20 @@ def create_warehouse_groups(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         loader = MigrationLoader(connection)
         groups_apps = loader.project_state(("inventory", GROUPS_MIGRATION)).apps
-        permissions_apps = loader.project_state(("inventory", GROUP_PERMISSIONS_MIGRATION)).apps
-        hot_apps = loader.project_state(("inventory", HOT_PERMISSION_MIGRATION)).apps
+        grants = [
+            (
+                importlib.import_module(f"inventory.migrations.{name}"),
+                function,
+                loader.project_state(("inventory", name)).apps,
+            )
+            for name, function in GROUP_GRANTS
+        ]
     groups = importlib.import_module(f"inventory.migrations.{GROUPS_MIGRATION}")
-    permissions = importlib.import_module(f"inventory.migrations.{GROUP_PERMISSIONS_MIGRATION}")
-    hot = importlib.import_module(f"inventory.migrations.{HOT_PERMISSION_MIGRATION}")
 
     def create() -> None:
         groups.create_groups(groups_apps, None)
-        permissions.grant_permissions(permissions_apps, None)
-        hot.grant(hot_apps, None)
+        for migration, function, apps in grants:
+            getattr(migration, function)(apps, None)
 
     return create
 

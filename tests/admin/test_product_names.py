@@ -114,7 +114,16 @@ def test_warehouse_staff_see_only_their_screens(client_for, staff, manager):
         html = client_for(person).get(reverse("admin:index")).content.decode()
         models = set(re.findall(r'<tr class="model-(\w+)', html))
         # Stock levels have no screen of their own: an item's page shows them.
-        assert models == {"inventory", "inventorylog", "reservation", "warehouse", "pool", "transfer"}, person
+        assert models == {
+            "inventory",
+            "inventorylog",
+            "reservation",
+            "warehouse",
+            "pool",
+            "transfer",
+            "quota",
+            "purchaseorder",
+        }, person
         for other in ("periodictask", "crontabschedule", "user", "group", "apiclient", "accessattempt"):
             assert f"model-{other}" not in html
 
