@@ -6,9 +6,11 @@ laptop: a horizontal scrollbar, a badge broken over two lines, figures not lined
 
 import importlib
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from inventory import services
@@ -232,3 +234,56 @@ def test_a_hot_item_page(signed_in, live_server, language, screenshot):
     screenshot(f"hot-list-{language}")
     fits_the_screen(page)
     badges_on_one_line(page)
+
+
+def test_a_purchase_order_and_a_quota(signed_in, live_server, language, screenshot):
+    """A purchase order partly received (the receive step's form too) and a quota partly drawn, as a
+    manager sees them: each fits the laptop's screen and lines its figures up."""
+    Group.objects.get(name="Warehouse managers").permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_purchaseorder", "receive_purchaseorder", "view_quota", "manage_quota"]
+        )
+    )
+    due = timezone.now().date() + timedelta(days=3)
+    order = services.create_purchase_order(
+        supplier="Acme Paper Ltd",
+        supplier_reference="SO-4471",
+        warehouse="default",
+        lines=[services.PurchaseOrderLineInput(BIG, 2_400, due), services.PurchaseOrderLineInput(LOW, 50, due)],
+        actor="lead",
+    )
+    services.receive_purchase_order(
+        purchase_order_id=order.pk, lines=[services.ReceiptLineInput(BIG, 1_000)], reference="DN-881", actor="lead"
+    )
+    now = timezone.now()
+    services.create_quota(
+        code="spring-sale",
+        product_id=BIG,
+        quantity=500,
+        tier="gold",
+        starts_at=now,
+        ends_at=now + timedelta(days=7),
+        actor="lead",
+        name="Spring sale",
+    )
+    services.reserve_stock(
+        order_id="ORD-2001", lines=[services.ReservationLine(BIG, 120, quota="spring-sale")], actor="shop"
+    )
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/purchaseorder/{order.pk}/change/")
+    expect(page.locator("#content")).to_contain_text("SO-4471")
+    screenshot(f"purchase-order-{language}")
+    fits_the_screen(page)
+    page.goto(f"{live_server.url}/admin/inventory/purchaseorder/{order.pk}/receive/")
+    expect(page.locator("#receive-lines tbody tr")).to_have_count(2)
+    screenshot(f"purchase-order-receive-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#receive-lines td.num")
+    page.goto(f"{live_server.url}/admin/inventory/quota/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    screenshot(f"quotas-{language}")
+    fits_the_screen(page)
+    page.locator("#result_list tbody a").first.click()
+    expect(page.locator("#content")).to_contain_text("spring-sale")
+    screenshot(f"quota-{language}")
+    fits_the_screen(page)
