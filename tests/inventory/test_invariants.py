@@ -3,15 +3,17 @@ and checks the contract's invariants after each step: orders over pools of sever
 warehouses (every strategy, split or not), stock per warehouse, transfers out, received
 in parts and cancelled, warehouses taken out of allocation and back, levels made hot
 (spread over several rows), resized, turned off and rebalanced while holds stand on their
-rows, and quotas set aside, drawn on by code or customer tier, resized, shrunk by counts,
-past their end and ended."""
+rows, quotas set aside, drawn on by code or customer tier, resized, shrunk by counts,
+past their end and ended, and pre-sales: lines that may sell ahead of stock, their
+backorders filled by every kind of arrival, cancelled by their owners, pre-sales resized
+and ended."""
 
 import contextlib
 import itertools
 from datetime import timedelta
 
 import pytest
-from django.db.models import F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -20,9 +22,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from inventory import limits, services
 from inventory.exceptions import InventoryError
 from inventory.models import (
+    Backorder,
     Inventory,
     InventoryLog,
     Pool,
+    PreSale,
     PurchaseOrder,
     PurchaseOrderLine,
     Quota,
@@ -45,12 +49,27 @@ INFLOW = ["create", "restock", "adjust"]
 # Who calls: the in-process flows (0, no client) or one of two order applications.
 CALLERS = st.integers(0, 2)
 QUOTAS = 4
+PRESALES = 3
+FILL = InventoryLog.Operation.BACKORDER_FILL
 TIERS = ["", "gold"]
 
 
+def open_now() -> dict:
+    """The window of a quota or a pre-sale that is open now (from a minute ago, for an hour)."""
+    now = timezone.now()
+    return {"starts_at": now - timedelta(minutes=1), "ends_at": now + timedelta(hours=1)}
+
+
 class StockMachine(RuleBasedStateMachine):
-    @initialize(stocks=st.lists(st.integers(0, 12), min_size=2, max_size=3))
-    def create_products(self, stocks):
+    @initialize(
+        stocks=st.lists(st.integers(0, 12), min_size=2, max_size=3),
+        # A product, one of the warehouses that start empty, what its purchase order brings,
+        # the pre-sale's limit, what an order buys ahead, and that order's caller.
+        launch=st.tuples(
+            st.integers(0, 2), st.integers(1, 2), st.integers(1, 8), st.integers(1, 8), st.integers(0, 8), CALLERS
+        ),
+    )
+    def create_products(self, stocks, launch):
         first = next(_product_ids)
         self.products = [first + offset for offset in range(len(stocks))]
         self.example = next(_example_ids)
@@ -78,6 +97,15 @@ class StockMachine(RuleBasedStateMachine):
             services.create_api_client(name=f"machine-{self.example}-{app}", role="internal").client.pk
             for app in ("a", "b")
         ]
+        # A launch from the start: a pre-sale where there is no stock yet, against the purchase
+        # order that brings it, and an order that bought ahead on it through the pool of those
+        # warehouses (`priority`). Left to the rules, a pre-sale, a reserve selling ahead on it
+        # and an arrival at its level come in that order in too few examples.
+        product, warehouse, incoming, limit, bought, caller = launch
+        self.place_purchase_order(warehouse, {product: (incoming, 1)})
+        self.create_presale(0, product, warehouse, limit, against=0)
+        if bought:
+            self.reserve_ahead(len(ORDERS) - 1, {product: min(bought, limit)}, caller, pool=1)
 
     def order(self, index: int) -> str:
         return f"E{self.example}-{ORDERS[index]}"
@@ -92,7 +120,8 @@ class StockMachine(RuleBasedStateMachine):
 
     @rule(
         order=st.integers(0, len(ORDERS) - 1),
-        lines=st.dictionaries(st.integers(0, 2), st.integers(1, 6), min_size=1, max_size=3),
+        # Per line its quantity, and whether what free stock lacks may be sold ahead on a pre-sale.
+        lines=st.dictionaries(st.integers(0, 2), st.tuples(st.integers(1, 6), st.booleans()), min_size=1, max_size=3),
         caller=CALLERS,
         pool=st.integers(0, 3),
         ship_to=st.none() | st.tuples(st.floats(-90, 90), st.floats(-180, 180)),
@@ -108,10 +137,31 @@ class StockMachine(RuleBasedStateMachine):
         self.attempt(
             services.reserve_stock,
             order_id=self.order(order),
-            lines=[services.ReservationLine(p, q, quota=named.get(p, "")) for p, q in chosen.items()],
+            lines=[
+                services.ReservationLine(p, q, quota=named.get(p, ""), backorder=ahead)
+                for p, (q, ahead) in chosen.items()
+            ],
             client_id=self.callers[caller],
             routing=services.Routing(pool=self.pools[pool], destination=destination, split=split),
             customer_tier=tier,
+        )
+
+    @rule(
+        order=st.integers(0, len(ORDERS) - 1),
+        lines=st.dictionaries(st.integers(0, 2), st.integers(1, 8), min_size=1, max_size=2),
+        caller=CALLERS,
+        pool=st.integers(0, 3),
+    )
+    def reserve_ahead(self, order, lines, caller, pool):
+        # An order of a pre-sale, every line of which may sell ahead what free stock lacks: the
+        # reserve rule alone, which mixes such lines with the others, reaches too few backorders.
+        chosen = {self.product(i): q for i, q in lines.items()}
+        self.attempt(
+            services.reserve_stock,
+            order_id=self.order(order),
+            lines=[services.ReservationLine(p, q, backorder=True) for p, q in chosen.items()],
+            client_id=self.callers[caller],
+            routing=services.Routing(pool=self.pools[pool]),
         )
 
     def quota(self, index: int) -> str:
@@ -127,7 +177,6 @@ class StockMachine(RuleBasedStateMachine):
         overflow=st.booleans(),
     )
     def create_quota(self, index, product, warehouse, quantity, tier, priority, overflow):
-        now = timezone.now()
         self.attempt(
             services.create_quota,
             code=self.quota(index),
@@ -137,8 +186,7 @@ class StockMachine(RuleBasedStateMachine):
             tier=tier,
             priority=priority,
             overflow=overflow,
-            starts_at=now - timedelta(minutes=1),
-            ends_at=now + timedelta(hours=1),
+            **open_now(),
         )
 
     @rule(index=st.integers(0, QUOTAS - 1), quantity=st.integers(1, 8))
@@ -161,25 +209,85 @@ class StockMachine(RuleBasedStateMachine):
     def end_due_quotas(self):
         services.end_due_quotas(product_ids=self.products)
 
+    def presale(self, index: int) -> str:
+        return f"p{self.example}-{index}"
+
+    @rule(
+        index=st.integers(0, PRESALES - 1),
+        product=st.integers(0, 2),
+        warehouse=st.integers(0, 2),
+        limit=st.integers(1, 8),
+        against=st.none() | st.integers(0, 5),
+    )
+    def create_presale(self, index, product, warehouse, limit, against):
+        level = {"product_id": self.product(product), "warehouse": self.warehouses[warehouse]}
+        if against is not None and self.purchase_orders:
+            # Against one of the machine's purchase orders: at a level that order brings stock to.
+            supply = list(
+                PurchaseOrderLine.objects.filter(order_id=self.purchase_orders[against % len(self.purchase_orders)])
+                .select_related("order__warehouse")
+                .order_by("id")
+            )
+            line = supply[product % len(supply)]
+            level = {
+                "product_id": line.product_id,
+                "warehouse": line.order.warehouse.code,
+                "purchase_order_id": line.order_id,
+            }
+        self.attempt(services.create_presale, code=self.presale(index), limit=limit, **open_now(), **level)
+
+    @rule(index=st.integers(0, PRESALES - 1), limit=st.integers(1, 8))
+    def change_presale(self, index, limit):
+        # A limit below what the pre-sale sold is refused.
+        self.attempt(services.change_presale, code=self.presale(index), limit=limit)
+
+    @rule(index=st.integers(0, PRESALES - 1))
+    def end_presale(self, index):
+        self.attempt(services.end_presale, code=self.presale(index))
+
+    def of_order(self, operation, order_id: str, one_product: bool, product: int, caller: int) -> None:
+        """An order's operation, on the whole order or one product, as one of the callers."""
+        self.attempt(
+            operation,
+            order_id=order_id,
+            product_id=self.product(product) if one_product else None,
+            client_id=self.callers[caller],
+        )
+
     @rule(order=st.integers(0, len(ORDERS) - 1), one_product=st.booleans(), product=st.integers(0, 2), caller=CALLERS)
     def release(self, order, one_product, product, caller):
-        target = self.products[product % len(self.products)] if one_product else None
-        self.attempt(
-            services.release_reservations, order_id=self.order(order), product_id=target, client_id=self.callers[caller]
-        )
+        self.of_order(services.release_reservations, self.order(order), one_product, product, caller)
 
     @rule(order=st.integers(0, len(ORDERS) - 1), one_product=st.booleans(), product=st.integers(0, 2), caller=CALLERS)
     def deduct(self, order, one_product, product, caller):
-        target = self.products[product % len(self.products)] if one_product else None
-        self.attempt(
-            services.deduct_reservations, order_id=self.order(order), product_id=target, client_id=self.callers[caller]
-        )
+        self.of_order(services.deduct_reservations, self.order(order), one_product, product, caller)
 
-    @rule(product=st.integers(0, 2), quantity=st.integers(1, 8), warehouse=st.integers(0, 2))
-    def restock(self, product, quantity, warehouse):
-        self.attempt(
-            services.restock, product_id=self.product(product), quantity=quantity, warehouse=self.warehouses[warehouse]
+    @rule(order=st.integers(0, len(ORDERS) - 1), one_product=st.booleans(), product=st.integers(0, 2), caller=CALLERS)
+    def cancel_backorders(self, order, one_product, product, caller):
+        # One of the orders that have backorders, when there are any: a drawn one seldom has.
+        backordered = sorted(
+            set(Backorder.objects.filter(product_id__in=self.products).values_list("order_id", flat=True))
         )
+        target = backordered[order % len(backordered)] if backordered else self.order(order)
+        self.of_order(services.cancel_backorders, target, one_product, product, caller)
+
+    @rule(
+        product=st.integers(0, 2),
+        quantity=st.integers(1, 8),
+        warehouse=st.integers(0, 2),
+        presale=st.none() | st.integers(0, PRESALES - 1),
+    )
+    def restock(self, product, quantity, warehouse, presale):
+        level = {"product_id": self.product(product), "warehouse": self.warehouses[warehouse]}
+        if presale is not None and (found := self.level_of(presale)):
+            # Goods for a pre-sale, at its level: a drawn level seldom has backorders to fill.
+            level = found
+        self.attempt(services.restock, quantity=quantity, **level)
+
+    def level_of(self, presale: int) -> dict | None:
+        """The product and warehouse of one of the example's pre-sales (None before it is made)."""
+        found = PreSale.objects.filter(code=self.presale(presale)).values_list("product_id", "warehouse__code").first()
+        return found and {"product_id": found[0], "warehouse": found[1]}
 
     @rule(
         product=st.integers(0, 2),
@@ -288,30 +396,44 @@ class StockMachine(RuleBasedStateMachine):
 
     @invariant()
     def units_are_conserved_and_never_sold_twice(self):
-        for product_id in self.products:
-            row = Inventory.objects.get(product_id=product_id)
-            brought_in = (
-                InventoryLog.objects.filter(product_id=product_id, operation__in=INFLOW).aggregate(
-                    total=Sum("quantity")
-                )["total"]
-                or 0
+        """What the log brought in is on the shelf, held, in transit, or gone: paid for, or
+        shipped to a backorder (a fill takes its units out of stock as a sale)."""
+        # Each figure in one query for all the products: these invariants run after every step.
+        moved = {
+            product_id: (brought_in, shipped)
+            for product_id, brought_in, shipped in InventoryLog.objects.filter(product_id__in=self.products)
+            .values_list("product_id")
+            .annotate(
+                brought_in=Sum("quantity", filter=Q(operation__in=INFLOW), default=0),
+                shipped=Sum("quantity", filter=Q(operation=FILL), default=0),
             )
-            sold = (
-                Reservation.objects.filter(product_id=product_id, status="confirmed").aggregate(total=Sum("quantity"))[
-                    "total"
-                ]
-                or 0
-            )
-            assert row.available_stock + row.reserved_stock + row.in_transit + sold == brought_in
+        }
+        sold = dict(
+            Reservation.objects.filter(product_id__in=self.products, status="confirmed")
+            .values_list("product_id")
+            .annotate(total=Sum("quantity"))
+        )
+        rows = Inventory.objects.filter(product_id__in=self.products)
+        assert len(rows) == len(self.products)
+        for row in rows:
+            brought_in, shipped = moved[row.product_id]
+            on_hand = row.available_stock + row.reserved_stock + row.in_transit
+            assert on_hand + sold.get(row.product_id, 0) + shipped == brought_in, row.product_id
 
     @invariant()
     def every_row_holds_its_own_holds(self):
         """Per row, not only summed: a hold's units are in the reserved stock of the row it names."""
+        held = {
+            (product_id, warehouse_id, bucket): total
+            for product_id, warehouse_id, bucket, total in Reservation.objects.filter(
+                product_id__in=self.products, status="active"
+            )
+            .values_list("product_id", "warehouse_id", "bucket")
+            .annotate(total=Sum("quantity"))
+        }
         for row in StockRow.objects.filter(product_id__in=self.products):
-            held = Reservation.objects.filter(
-                product_id=row.product_id, warehouse_id=row.warehouse_id, bucket=row.bucket, status="active"
-            ).aggregate(total=Sum("quantity"))["total"]
-            assert row.reserved_stock == (held or 0), (row.product_id, row.warehouse_id, row.bucket)
+            key = (row.product_id, row.warehouse_id, row.bucket)
+            assert row.reserved_stock == held.get(key, 0), key
             assert row.available_stock >= 0
 
     @invariant()
@@ -327,21 +449,30 @@ class StockMachine(RuleBasedStateMachine):
         for level in StockLevel.objects.filter(product_id__in=self.products):
             assert level.allotted_stock == aside.get((level.product_id, level.warehouse_id), 0)
             assert 0 <= level.allotted_stock <= level.available_stock
-        drawn = Reservation.objects.filter(product_id__in=self.products, quota__isnull=False)
+        drawn = dict(
+            Reservation.objects.filter(product_id__in=self.products, quota__isnull=False)
+            .values_list("quota_id")
+            .annotate(total=Sum("quota_units"))
+        )
         for quota in Quota.objects.filter(product_id__in=self.products):
-            units = drawn.filter(quota=quota).aggregate(total=Sum("quota_units"))["total"] or 0
-            assert quota.drawn == units
+            assert quota.drawn == drawn.get(quota.pk, 0), quota.code
 
     @invariant()
     def receipts_are_restocks_and_atp_counts_what_is_coming(self):
         """A purchase-order line has received what its order's restock entries brought, and
         ATP's last day is what is on the shelf, in transit and outstanding, less what quotas
-        set aside (every line of the machine is due within four days)."""
+        set aside and what open backorders still wait for (every line of the machine is due
+        within four days)."""
+        restocked = {
+            (product_id, reference): total
+            for product_id, reference, total in InventoryLog.objects.filter(
+                product_id__in=self.products, operation="restock"
+            )
+            .values_list("product_id", "reference")
+            .annotate(total=Sum("quantity"))
+        }
         for line in PurchaseOrderLine.objects.filter(order_id__in=self.purchase_orders):
-            restocked = InventoryLog.objects.filter(
-                product_id=line.product_id, operation="restock", reference=f"po:{line.order_id}"
-            ).aggregate(total=Sum("quantity"))["total"]
-            assert line.received == (restocked or 0)
+            assert line.received == restocked.get((line.product_id, f"po:{line.order_id}"), 0)
         # The pool `all`: the warehouses that accept orders.
         accepting = Warehouse.objects.filter(accepts_orders=True)
         outstanding: dict[int, int] = {}
@@ -351,20 +482,91 @@ class StockMachine(RuleBasedStateMachine):
             order__warehouse__in=accepting,
         ):
             outstanding[line.product_id] = outstanding.get(line.product_id, 0) + max(line.quantity - line.received, 0)
+        sold_ahead: dict[int, int] = {}
+        for backorder in Backorder.objects.filter(product_id__in=self.products, status="open", warehouse__in=accepting):
+            sold_ahead[backorder.product_id] = (
+                sold_ahead.get(backorder.product_id, 0) + backorder.quantity - backorder.filled
+            )
+        on_hand: dict[int, int] = {}
+        for level in StockLevel.objects.filter(product_id__in=self.products, warehouse__in=accepting):
+            on_hand[level.product_id] = (
+                on_hand.get(level.product_id, 0) + level.available_stock + level.in_transit - level.allotted_stock
+            )
         for item in products_atp(product_ids=self.products, days=5)["items"]:
-            levels = StockLevel.objects.filter(product_id=item["product_id"], warehouse__in=accepting)
-            on_hand = sum(level.available_stock + level.in_transit - level.allotted_stock for level in levels)
-            assert item["days"][-1]["atp"] == on_hand + outstanding.get(item["product_id"], 0)
-        for order in PurchaseOrder.objects.filter(pk__in=self.purchase_orders, status="received"):
+            product_id = item["product_id"]
+            coming = outstanding.get(product_id, 0) - sold_ahead.get(product_id, 0)
+            assert item["days"][-1]["atp"] == on_hand.get(product_id, 0) + coming, product_id
+        received = PurchaseOrder.objects.filter(pk__in=self.purchase_orders, status="received").prefetch_related(
+            "lines"
+        )
+        for order in received:
             assert all(line.received >= line.quantity for line in order.lines.all())
 
     @invariant()
+    def presales_sold_what_their_backorders_took(self):
+        """Recounted from the rows: a backorder has `filled` what its fill entries shipped to it,
+        within its quantity, and is `filled` exactly when every unit came; a pre-sale has sold,
+        within its limit, its backorders' units less what was cancelled before it came."""
+        backorders = {backorder.pk: backorder for backorder in Backorder.objects.filter(product_id__in=self.products)}
+        shipped = dict.fromkeys(backorders, 0)
+        entries = (
+            InventoryLog.objects.filter(product_id__in=self.products, operation=FILL)
+            .values_list("backorder_id", "product_id", "warehouse_id", "order_id")
+            .annotate(total=Sum("quantity"))
+        )
+        for backorder_id, product_id, warehouse_id, order_id, total in entries:
+            # A fill names its backorder, and is of that backorder's level and order.
+            filled = backorders.get(backorder_id)
+            assert filled is not None, f"a fill of backorder {backorder_id}"
+            assert (product_id, warehouse_id, order_id) == (filled.product_id, filled.warehouse_id, filled.order_id)
+            shipped[backorder_id] += total
+        presales = {presale.pk: presale for presale in PreSale.objects.filter(product_id__in=self.products)}
+        took = dict.fromkeys(presales, 0)
+        for backorder in backorders.values():
+            assert 0 <= backorder.filled <= backorder.quantity
+            assert (backorder.status == "filled") == (backorder.filled == backorder.quantity), backorder.pk
+            assert backorder.filled == shipped[backorder.pk], backorder.pk
+            seller = presales[backorder.presale_id]
+            # It waits at its pre-sale's level.
+            assert (seller.product_id, seller.warehouse_id) == (backorder.product_id, backorder.warehouse_id)
+            took[seller.pk] += backorder.filled if backorder.status == "cancelled" else backorder.quantity
+        for presale in presales.values():
+            assert 0 <= presale.sold <= presale.limit
+            assert presale.sold == took[presale.pk], presale.code
+
+    @invariant()
+    def backorders_are_filled_oldest_first(self):
+        """Per level, its backorders in the order they were placed (cancelled ones aside): the
+        filled ones, then at most one filled in part, then those that got nothing yet.
+
+        That is what the design guarantees (services/backorders.py): an arrival gives the
+        level's open backorders, oldest first, all each still waits for before the next gets
+        a unit, and a backorder placed later has a higher id than every older one. It does
+        not promise that an older backorder waits only while its level has no free stock:
+        units a release, an expiry, a count or a cancelled transfer gives back are for
+        whoever reserves next, never a fill (docs/presales.md), so that is not checked."""
+        stage: dict[tuple[int, int], int] = {}
+        for backorder in (
+            Backorder.objects.filter(product_id__in=self.products).exclude(status="cancelled").order_by("id")
+        ):
+            level = (backorder.product_id, backorder.warehouse_id)
+            # 0 filled, 1 filled in part, 2 nothing yet: never lower than an older one's, one 1 at most.
+            reached = 0 if backorder.status == "filled" else 1 if backorder.filled else 2
+            before = stage.get(level, 0)
+            assert reached > before or reached == before != 1, (level, backorder.pk)
+            stage[level] = reached
+
+    @invariant()
     def an_order_has_one_owner(self):
-        owners = Reservation.objects.filter(product_id__in=self.products).values_list("order_id", "client_id")
-        by_order: dict[str, set] = {}
-        for order_id, client_id in owners:
-            by_order.setdefault(order_id, set()).add(client_id)
-        assert all(len(clients) == 1 for clients in by_order.values()), by_order
+        """An order's holds have one owner, and so have its backorders. Not both together: a
+        plain line never reads backorders, so another client's plain lines under the id of an
+        order that only backordered are taken (docs/presales.md, our choice)."""
+        for model in (Reservation, Backorder):
+            owners = model.objects.filter(product_id__in=self.products).values_list("order_id", "client_id")
+            by_order: dict[str, set] = {}
+            for order_id, client_id in owners:
+                by_order.setdefault(order_id, set()).add(client_id)
+            assert all(len(clients) == 1 for clients in by_order.values()), (model.__name__, by_order)
 
     @invariant()
     def ended_reservations_stay_ended(self):
@@ -395,4 +597,8 @@ def test_stock_operations_keep_the_contract_invariants():
         StockMachine,
         settings=settings(stateful_step_count=25, max_examples=min(settings.default.max_examples, MAX_EXAMPLES)),
     )
-    print(f"Hypothesis ran {next(_example_ids) - first_example - 1} state-machine examples")
+    examples = next(_example_ids) - first_example - 1
+    # What the run reached of pre-sale (every example's rows stay until the test ends).
+    placed = dict(Backorder.objects.values_list("status").annotate(n=Count("id")))
+    fills = InventoryLog.objects.filter(operation=FILL).count()
+    print(f"Hypothesis ran {examples} state-machine examples: backorders {placed}, {fills} fills")
