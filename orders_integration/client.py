@@ -18,9 +18,10 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -34,10 +35,25 @@ RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class Line:
-    """One line of an order: how many units of which product."""
+    """One line of an order: how many units of which product.
+
+    `quota` draws on that quota first (a campaign's units set aside); `backorder` lets
+    the units the shelf lacks be sold ahead on the product's open pre-sale. Left at
+    their defaults they are not sent.
+    """
 
     product_id: int
     quantity: int
+    quota: str | None = None
+    backorder: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"product_id": self.product_id, "quantity": self.quantity}
+        if self.quota is not None:
+            body["quota"] = self.quota
+        if self.backorder:
+            body["backorder"] = True
+        return body
 
 
 @dataclass(frozen=True)
@@ -108,12 +124,31 @@ class Reservation:
 
 
 @dataclass(frozen=True)
+class SoldAhead:
+    """Units of a line sold ahead of stock on a pre-sale, as a reserve answers them."""
+
+    product_id: int
+    warehouse: str
+    presale: str
+    quantity: int
+    filled: int
+    status: str  # open, filled or cancelled
+    expected_date: date | None  # when the pre-sale's purchase order expects the goods
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "SoldAhead":
+        return _from_json(cls, {**body, "expected_date": _date_or_none(body["expected_date"])})
+
+
+@dataclass(frozen=True)
 class OrderReservations:
     order_id: str
     reservations: tuple[Reservation, ...]
     # True when a reserve held anything new (201); False for a repeat (200) and for
     # release and deduct.
     created: bool = False
+    # A reserve with a line that may backorder: the order's units sold ahead, in request order.
+    backorders: tuple[SoldAhead, ...] = ()
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any], *, created: bool = False) -> "OrderReservations":
@@ -121,6 +156,7 @@ class OrderReservations:
             order_id=body["order_id"],
             reservations=tuple(Reservation.from_json(item) for item in body["reservations"]),
             created=created,
+            backorders=tuple(SoldAhead.from_json(item) for item in body.get("backorders", ())),
         )
 
     def by_product(self) -> dict[int, tuple[Reservation, ...]]:
@@ -129,6 +165,52 @@ class OrderReservations:
         for reservation in self.reservations:
             grouped.setdefault(reservation.product_id, []).append(reservation)
         return {product_id: tuple(parts) for product_id, parts in grouped.items()}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Units of a backorder shipped when goods arrived."""
+
+    quantity: int
+    reference: str  # the arrival: `po:<id>`, `transfer:<id>`, a restock's reference
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """What an order has of one product in one warehouse: held, and sold ahead of stock."""
+
+    product_id: int
+    warehouse: str
+    held: int
+    hold_status: str | None
+    backordered: int
+    filled: int
+    cancelled: int
+    outstanding: int
+    backorder_status: str | None
+    presale: str | None
+    expected_date: date | None
+    batches: tuple[Batch, ...]
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "OrderLine":
+        batches = tuple(
+            _from_json(Batch, {**item, "created_at": datetime.fromisoformat(item["created_at"])})
+            for item in body["batches"]
+        )
+        return _from_json(cls, {**body, "expected_date": _date_or_none(body["expected_date"]), "batches": batches})
+
+
+@dataclass(frozen=True)
+class OrderLines:
+    order_id: str
+    lines: tuple[OrderLine, ...]  # by product, then warehouse
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "OrderLines":
+        return cls(order_id=body["order_id"], lines=tuple(OrderLine.from_json(item) for item in body["lines"]))
 
 
 @dataclass(frozen=True)
@@ -185,6 +267,12 @@ class ProductNotFound(NotFound):
 
 class ReservationNotFound(NotFound):
     code = "reservation_not_found"
+
+
+class BackorderNotFound(NotFound):
+    """The order has no backorder (of that product) to cancel."""
+
+    code = "backorder_not_found"
 
 
 class PoolNotFound(NotFound):
@@ -256,6 +344,7 @@ _ERRORS_BY_CODE: dict[str, type[InventoryAPIError]] = {
         NotFound,
         ProductNotFound,
         ReservationNotFound,
+        BackorderNotFound,
         PoolNotFound,
         InsufficientStock,
         ReservationExpired,
@@ -334,7 +423,8 @@ class InventoryClient:
 
     def check_batch(self, lines: Iterable[Line], *, pool: str | None = None) -> BatchCheck:
         """The same for up to 200 lines in one call; unknown products come back `found=False`."""
-        payload: dict[str, Any] = {"items": _lines_json(lines)}
+        # Only what a check reads: a line's quota and backorder are for reserves.
+        payload: dict[str, Any] = {"items": [{"product_id": i.product_id, "quantity": i.quantity} for i in lines]}
         if pool is not None:
             payload["pool"] = pool
         body = self._call("POST", "/inventory/check/batch", json=payload).json()
@@ -355,9 +445,11 @@ class InventoryClient:
         ship_to: ShipTo | None = None,
         split: bool | None = None,
         customer_tier: str | None = None,
+        quota: str | None = None,
+        backorder: bool = False,
     ) -> OrderReservations:
-        """Hold one line for an order; see `reserve_order`."""
-        payload = {"order_id": order_id, "product_id": product_id, "quantity": quantity}
+        """Hold one line for an order; see `reserve_order` and `Line`."""
+        payload = {"order_id": order_id, **Line(product_id, quantity, quota=quota, backorder=backorder).to_json()}
         return self._reserve(
             payload, ttl_seconds=ttl_seconds, pool=pool, ship_to=ship_to, split=split, customer_tier=customer_tier
         )
@@ -381,7 +473,9 @@ class InventoryClient:
         several, one reservation each, unless `split=False` (then it is short).
         `customer_tier` lets each line draw first on an open quota of that tier for
         its product (a campaign's units set aside). Options left as None are not
-        sent: the server's defaults apply.
+        sent: the server's defaults apply. A line with `backorder=True` may sell
+        what the shelf lacks ahead on its product's pre-sale: the answer's
+        `backorders` list those units, with the day the goods are expected.
 
         Repeating it with the same lines answers the same reservations with
         `created=False`; a line already held with another quantity, or whose hold
@@ -415,6 +509,23 @@ class InventoryClient:
             if not body["next"]:
                 return reservations
             page += 1
+
+    def order_lines(self, order_id: str) -> OrderLines:
+        """The order's lines: per product and warehouse, what is held, sold ahead, shipped and to come.
+
+        `ReservationNotFound` when the order holds and backordered nothing.
+        """
+        return OrderLines.from_json(self._call("GET", f"/orders/{quote(order_id, safe='')}/lines").json())
+
+    def cancel_backorders(self, order_id: str, product_id: int | None = None) -> OrderLines:
+        """Cancel what the order's backorders (of one product) still wait for; the order's lines after it.
+
+        The units already shipped stay shipped; the order's holds are released with
+        `release`. `BackorderNotFound` when the order has none.
+        """
+        payload: dict[str, Any] = {} if product_id is None else {"product_id": product_id}
+        path = f"/orders/{quote(order_id, safe='')}/backorders/cancel"
+        return OrderLines.from_json(self._call("POST", path, json=payload).json())
 
     # --- Plumbing ---------------------------------------------------------------
 
@@ -471,8 +582,12 @@ def _from_json(result_type: type, body: Mapping[str, Any]):
     return result_type(**{field.name: body[field.name] for field in fields(result_type)})
 
 
-def _lines_json(lines: Iterable[Line]) -> list[dict[str, int]]:
-    return [{"product_id": line.product_id, "quantity": line.quantity} for line in lines]
+def _lines_json(lines: Iterable[Line]) -> list[dict[str, Any]]:
+    return [line.to_json() for line in lines]
+
+
+def _date_or_none(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def _retry_after_seconds(response: httpx.Response) -> float | None:
