@@ -88,6 +88,11 @@ CLIENT_NAME_MAX_LENGTH = 100
 CLIENT_NAME_PATTERN = r"^[A-Za-z0-9._@+-]{1,100}$"
 
 
+# Counting (issue 17): count sheets, their tolerance, cycle counts. A unit value (what one
+# unit is worth, for a variance's value and ABC by value) has MAX_DIGITS digits, PLACES after the point.
+UNIT_VALUE_MAX_DIGITS = 14
+UNIT_VALUE_DECIMAL_PLACES = 4
+
 def is_sku(value: object) -> bool:
     """Whether `value` is "" (none) or a SKU; the length first, so the one-class pattern reads at most 64."""
     return isinstance(value, str) and len(value) <= SKU_MAX_LENGTH and _SKU_RE.fullmatch(value) is not None
@@ -124,3 +129,13 @@ _SKU_RE = re.compile(SKU_PATTERN)
 _LOCATION_CODE_RE = re.compile(LOCATION_CODE_PATTERN)
 _CONTROL_CHARACTER_RE = re.compile("[\u0000-\u001f\u007f-\u009f]")
 _PRODUCT_NAME_RE = re.compile(PRODUCT_NAME_PATTERN)
+
+# Planning (issue 17): forecasts, safety stock and ABC classes. A lead time, a review
+# period, a forecast horizon and a demand window are whole days up to a year; a service
+# level is the wanted chance of no stock-out in a cycle, MIN_SERVICE_LEVEL <= s < 1
+# (below a half the safety stock would be negative).
+MAX_PLANNING_DAYS = 366
+DEFAULT_LEAD_TIME_DAYS = 7
+DEFAULT_DEMAND_WINDOW_DAYS = 90
+MIN_SERVICE_LEVEL = 0.5
+DEFAULT_SERVICE_LEVEL = 0.95

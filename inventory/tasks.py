@@ -21,6 +21,7 @@ from django.utils import timezone
 from inventory import services
 from inventory.digests import build_low_stock_digest
 from inventory.services.idempotency import purge_idempotency_keys as purge_keys
+from inventory.services.planning import refresh_plans as refresh_item_plans
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,16 @@ def digest_claim_key() -> str:
 def purge_idempotency_keys() -> int:
     """Delete the idempotency keys past their 24 hours; the count deleted."""
     return purge_keys()
+
+
+@shared_task(name="inventory.refresh_plans", **RETRIED_ON_DATABASE_ERRORS)
+def refresh_plans() -> int | None:
+    """Recompute every level's ABC class, forecast and reorder figures; the levels planned, None when
+    another run is at it already (a run rewrites every plan: a second one at once would only repeat it)."""
+    with advisory_lock("inventory.refresh_plans") as acquired:
+        if not acquired:
+            return None
+        return refresh_item_plans().levels
 
 
 @contextmanager

@@ -276,6 +276,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.purge_idempotency_keys",
         "schedule": crontab(hour="3", minute="15"),
     },
+    # Yesterday's demand is complete after midnight UTC: classes, forecasts and reorder points for the day.
+    "refresh-plans": {
+        "task": "inventory.refresh_plans",
+        "schedule": crontab(hour="2", minute="30"),
+    },
 }
 if INVENTORY_REBALANCE_INTERVAL:
     CELERY_BEAT_SCHEDULE["rebalance-hot-levels"] = {

@@ -8,6 +8,7 @@ package changes stock: `inventory.services` is the only writer.
 from inventory.models.api_clients import ApiClient, ApiClientRole
 from inventory.models.idempotency import IdempotencyKey
 from inventory.models.ledger import InventoryLog, LogOperation
+from inventory.models.planning import AbcBasis, ItemPlan, PlanningSettings
 from inventory.models.preferences import StaffPreference
 from inventory.models.presales import Backorder, BackorderStatus, PreSale, PreSaleStatus
 from inventory.models.purchasing import (
@@ -27,6 +28,7 @@ from inventory.models.warehouses import Pool, PoolStrategy, Warehouse
 __all__ = [
     "OPEN_PURCHASE_ORDER_STATUSES",
     "OPEN_TRANSFER_STATUSES",
+    "AbcBasis",
     "ApiClient",
     "ApiClientRole",
     "Backorder",
@@ -35,7 +37,9 @@ __all__ = [
     "Inventory",
     "InventoryLog",
     "InventoryRowCount",
+    "ItemPlan",
     "LogOperation",
+    "PlanningSettings",
     "Pool",
     "PoolStrategy",
     "PreSale",

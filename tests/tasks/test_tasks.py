@@ -9,7 +9,7 @@ from django.db import IntegrityError, OperationalError, connection
 from django.db.models.functions import Now
 
 from inventory import tasks
-from inventory.models import IdempotencyKey, InventoryLog, Reservation
+from inventory.models import IdempotencyKey, InventoryLog, ItemPlan, Reservation
 from tests.inventory.helpers import assert_invariants, stock_of
 from tests.inventory.test_services_reserve import make_overdue, reserve
 
@@ -108,7 +108,12 @@ class TestExpireOverdueReservations:
 
 
 def test_the_tasks_are_acknowledged_after_they_run():
-    for task in (tasks.expire_overdue_reservations, tasks.send_low_stock_digest, tasks.purge_idempotency_keys):
+    for task in (
+        tasks.expire_overdue_reservations,
+        tasks.send_low_stock_digest,
+        tasks.purge_idempotency_keys,
+        tasks.refresh_plans,
+    ):
         assert task.acks_late
 
 
@@ -163,6 +168,14 @@ def test_purge_deletes_the_idempotency_keys_older_than_a_day():
     assert tasks.purge_idempotency_keys.apply().get() == 1
 
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["recent"]
+
+
+def test_the_planning_run_plans_every_level(make_item):
+    products = [make_item(available_stock=3).product_id for _ in range(3)]
+
+    assert tasks.refresh_plans.apply().get() == 3
+
+    assert ItemPlan.objects.filter(product_id__in=products, computed_at__isnull=False).count() == 3
 
 
 def _raise(error):
