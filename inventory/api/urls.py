@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from inventory.api.views.internal import OrderReservationViewSet, ReservationListViewSet
+from inventory.api.views.planning import ItemPlanViewSet, PlanningViewSet
 from inventory.api.views.presales import OrderLinesViewSet, PreSaleViewSet
 from inventory.api.views.public import PublicCheckViewSet
 from inventory.api.views.purchasing import AvailableToPromiseViewSet, PurchaseOrderViewSet
@@ -34,5 +35,7 @@ router.register("purchase-orders", PurchaseOrderViewSet, basename="purchase-orde
 router.register("quotas", QuotaViewSet, basename="quotas")
 router.register("presales", PreSaleViewSet, basename="presales")
 router.register("orders", OrderLinesViewSet, basename="orders")
+router.register("planning/items", ItemPlanViewSet, basename="planning-items")
+router.register("planning", PlanningViewSet, basename="planning")
 
 urlpatterns = router.urls

@@ -63,7 +63,8 @@ class PlanningSettings(models.Model):
 
     @classmethod
     def current(cls) -> "PlanningSettings":
-        return cls.objects.get_or_create(pk=1)[0]
+        """The stored settings, or the defaults (not stored) while nobody has changed them."""
+        return cls.objects.filter(pk=1).first() or cls(updated_at=None)
 
 
 class ItemPlan(models.Model):

@@ -10,11 +10,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict
 
-from django.db.models import F, Sum
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from inventory.exceptions import ProductNotFound
 from inventory.models import (
     OPEN_PURCHASE_ORDER_STATUSES,
     Backorder,
@@ -24,11 +26,22 @@ from inventory.models import (
     LogOperation,
     PurchaseOrderLine,
     StockLevel,
+    StockRow,
 )
 
 DEMAND_OPERATIONS = (LogOperation.DEDUCT, LogOperation.BACKORDER_FILL)
 
 Level = tuple[int, int]  # (product_id, warehouse_id)
+
+
+class DemandDay(TypedDict):
+    date: date
+    units: int
+
+
+class ForecastDay(TypedDict):
+    date: date
+    units: float
 
 
 def today() -> date:
@@ -64,6 +77,52 @@ def daily_demand(
             continue
         series.setdefault(level, [0] * days)[(day - start).days] = units
     return series
+
+
+def item_plans() -> QuerySet[ItemPlan]:
+    """Every level's plan with the level's low-stock threshold, by product then warehouse."""
+    own_row = StockRow.objects.filter(
+        product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id"), bucket=0
+    )
+    return ItemPlan.objects.annotate(low_stock_threshold=Subquery(own_row.values("low_stock_threshold")[:1])).order_by(
+        "product_id", "warehouse_id"
+    )
+
+
+def item_plan(product_id: int, warehouse_id: int) -> ItemPlan:
+    """The level's plan; one with the default terms, not stored, when the run has not reached it yet.
+
+    ProductNotFound when the product has no stock level in that warehouse.
+    """
+    plan = item_plans().filter(product_id=product_id, warehouse_id=warehouse_id).first()
+    if plan is not None:
+        return plan
+    threshold = (
+        StockRow.objects.filter(product_id=product_id, warehouse_id=warehouse_id, bucket=0)
+        .values_list("low_stock_threshold", flat=True)
+        .first()
+    )
+    if threshold is None:
+        raise ProductNotFound(product_id)
+    plan = ItemPlan(product_id=product_id, warehouse_id=warehouse_id, updated_at=None)
+    plan.low_stock_threshold = threshold
+    return plan
+
+
+def demand_history(plan: ItemPlan, days: int) -> list[DemandDay]:
+    """The level's demand on each of the last `days` days (today excluded), oldest first."""
+    end = today()
+    series = daily_demand(days=days, until=end, levels=[(plan.product_id, plan.warehouse_id)])
+    units = series.get((plan.product_id, plan.warehouse_id), [0] * days)
+    return [{"date": end - timedelta(days=days - index), "units": figure} for index, figure in enumerate(units)]
+
+
+def forecast_days(plan: ItemPlan) -> list[ForecastDay]:
+    """The stored forecast by date, from the day of the run that computed it (its history ends the day before)."""
+    if plan.computed_at is None:
+        return []
+    first = plan.computed_at.date()
+    return [{"date": first + timedelta(days=index), "units": units} for index, units in enumerate(plan.forecast)]
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,11 @@ def whole_inventory_count(queryset: QuerySet) -> int | None:
     """The size of `queryset` read from InventoryRowCount, when it is every inventory row; else None.
 
     Every row: no filter, slice, DISTINCT or UNION, in any order. None also where the
-    counter is empty: on a database other than PostgreSQL, which has no triggers for it.
+    counter is empty: on a database other than PostgreSQL, which has no triggers for it,
+    and for a list (a report computed in Python is paged as it is).
     """
+    if not isinstance(queryset, QuerySet):
+        return None
     query = queryset.query
     if queryset.model is not Inventory or query.where or query.is_sliced or query.distinct or query.combinator:
         return None

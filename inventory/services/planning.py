@@ -28,8 +28,8 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from inventory import limits
-from inventory.exceptions import InvalidInput
-from inventory.models import AbcBasis, ItemPlan, PlanningSettings, StockLevel
+from inventory.exceptions import InvalidInput, ProductNotFound
+from inventory.models import AbcBasis, ItemPlan, PlanningSettings, StockLevel, StockRow
 from inventory.planning.abc import AbcItem, classify_by, validate_thresholds
 from inventory.planning.forecast import Forecast, forecast_demand
 from inventory.planning.safety import reorder_plan
@@ -115,6 +115,8 @@ def set_item_plan(
         if not isinstance(apply_suggestions, bool):
             raise InvalidInput("apply_suggestions must be true or false.", apply_suggestions=apply_suggestions)
         changes["apply_suggestions"] = apply_suggestions
+    if not StockRow.objects.filter(product_id=level[0], warehouse_id=level[1], bucket=0).exists():
+        raise ProductNotFound(product_id)
     with transaction.atomic():
         plan = _plans_of([level], lock=True)[level]
         for name, value in changes.items():

@@ -15,6 +15,7 @@ from schemathesis import GenerationMode
 
 from inventory.models import ApiClient
 from tests.api.conftest import make_client
+from tests.api.test_planning import PLANNING_PERMS
 from tests.api.test_presales import PRESALE_PERMS
 from tests.api.test_purchasing import PURCHASING_PERMS
 from tests.api.test_warehouses import WAREHOUSE_PERMS
@@ -75,6 +76,13 @@ CONTRACT_OPERATIONS = {
     ("post", "/api/v1/presales/{code}/end"),
     ("get", "/api/v1/orders/{order_id}/lines"),
     ("post", "/api/v1/orders/{order_id}/backorders/cancel"),
+    # Planning (issue 17).
+    ("get", "/api/v1/planning/items"),
+    ("get", "/api/v1/planning/items/{product_id}"),
+    ("post", "/api/v1/planning/items/{product_id}/terms"),
+    ("get", "/api/v1/planning/reorder"),
+    ("get", "/api/v1/planning/settings"),
+    ("post", "/api/v1/planning/settings/change"),
 }
 INTERNAL_PATHS = ("/reserve", "/release", "/deduct", "/cleanup-expired", "/reservations")
 # An order's own endpoints (its lines, its backorders) are the order application's too.
@@ -152,12 +160,13 @@ def tokens(db):
     staff = make_client("backoffice", "staff")
     # The warehouse and pool endpoints' permissions, beyond a staff client's own (STAFF_CLIENT_PERMISSIONS).
     ApiClient.objects.get(name="backoffice").user.user_permissions.add(
-        *Permission.objects.filter(codename__in=(*WAREHOUSE_PERMS, *PURCHASING_PERMS, *PRESALE_PERMS))
+        *Permission.objects.filter(codename__in=(*WAREHOUSE_PERMS, *PURCHASING_PERMS, *PRESALE_PERMS, *PLANNING_PERMS))
     )
     return {"internal": make_client("order-app", "internal"), "staff": staff}
 
 
 LOCATION_PATHS = ("/api/v1/warehouses", "/api/v1/pools")
+TAKES_NO_INPUT = ("cleanup-expired", "/planning/settings")
 
 
 def fit_location_rules(case) -> None:
@@ -199,12 +208,19 @@ def fit_quota_rules(case) -> None:
                 case.body[name] = moment.isoformat()
 
 
+def fit_planning_rules(case) -> None:
+    """What OpenAPI cannot state of the ABC thresholds: A's below B's (both sent: the stored ones do not judge)."""
+    if case.path.endswith("/planning/settings/change") and {"a_percent", "b_percent"} & set(case.body):
+        a, b = case.body.get("a_percent", 80), case.body.get("b_percent", 95)
+        case.body["a_percent"], case.body["b_percent"] = (a, b) if a < b else (1, 100)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize(("method", "path"), sorted(CONTRACT_OPERATIONS), ids=lambda value: str(value))
 def test_api_conforms_to_its_schema(live_schema, tokens, method, path, mode):
     """No input gives a 5xx, and every answer (status, headers, body) is the one documented."""
-    if mode == GenerationMode.NEGATIVE and path.endswith("cleanup-expired"):
+    if mode == GenerationMode.NEGATIVE and path.endswith(TAKES_NO_INPUT):
         pytest.skip("takes no input: there is nothing to make invalid")
     operation = live_schema[path][method.upper()]
     role = "internal" if path.rstrip("/").endswith(INTERNAL_PATHS) or path.startswith(ORDER_PATHS) else "staff"
@@ -218,6 +234,7 @@ def test_api_conforms_to_its_schema(live_schema, tokens, method, path, mode):
         if mode == GenerationMode.POSITIVE and isinstance(case.body, dict):
             fit_transfer_rules(case)
             fit_quota_rules(case)
+            fit_planning_rules(case)
             for lines in ("items", "lines"):
                 if isinstance(case.body.get(lines), list):
                     # "Each product once" is a rule JSON Schema cannot state for an array of objects.
