@@ -1,8 +1,9 @@
-"""A product's stock over time as a server-side SVG line chart: no script, no CDN."""
+"""Charts drawn on the server as SVG (no script, no CDN): a product's stock over time, a level's demand."""
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from inventory.models import InventoryLog, StockLevel
 
@@ -124,3 +125,59 @@ def _summed(entries: Sequence[InventoryLog], levels: Sequence[StockLevel]) -> tu
         available.append(resting_available + sum(figures[0] for figures in held.values()))
         reserved.append(resting_reserved + sum(figures[1] for figures in held.values()))
     return available, reserved
+
+
+@dataclass(frozen=True)
+class DemandChart:
+    """A level's daily demand (bars) and its forecast (a line) side by side, in SVG units."""
+
+    width: int
+    height: int
+    bars: list[tuple[float, float, float, float]]  # x, y, width, height of each day with demand
+    forecast_points: str
+    today_x: float
+    y_ticks: list[tuple[float, str]]
+    first_day: date
+    last_day: date
+    plot_left: int = MARGIN_LEFT
+    plot_right: int = WIDTH - MARGIN_RIGHT
+    plot_top: int = MARGIN_TOP
+    plot_bottom: int = HEIGHT - MARGIN_BOTTOM
+
+
+def demand_chart(history: Sequence[tuple[date, int]], forecast: Sequence[tuple[date, float]]) -> DemandChart | None:
+    """Bars of the units that left each day, oldest first, then the forecast's line from today on.
+
+    None when there is neither history nor forecast to draw.
+    """
+    days = len(history) + len(forecast)
+    if not days:
+        return None
+    top = math.ceil(max([units for _, units in history] + [units for _, units in forecast] + [1]))
+    plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    step = plot_width / days
+
+    def y(value: float) -> float:
+        return MARGIN_TOP + plot_height * (1 - value / top)
+
+    bars = [
+        (MARGIN_LEFT + index * step, y(units), max(step - 1, 0.5), HEIGHT - MARGIN_BOTTOM - y(units))
+        for index, (_, units) in enumerate(history)
+        if units
+    ]
+    start = len(history)
+    points = " ".join(
+        f"{MARGIN_LEFT + (start + index + 0.5) * step:.1f},{y(units):.1f}" for index, (_, units) in enumerate(forecast)
+    )
+    labels = [day for day, _ in (*history, *forecast)]
+    return DemandChart(
+        width=WIDTH,
+        height=HEIGHT,
+        bars=[tuple(round(value, 1) for value in bar) for bar in bars],
+        forecast_points=points,
+        today_x=round(MARGIN_LEFT + start * step, 1),
+        y_ticks=[(round(y(top * i / Y_TICKS), 1), axis_label(round(top * i / Y_TICKS))) for i in range(Y_TICKS + 1)],
+        first_day=labels[0],
+        last_day=labels[-1],
+    )

@@ -11,7 +11,7 @@ Export: the change list as the person filtered it, streamed.
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -278,8 +278,9 @@ def _cell(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def export_lines(items: Iterable[Inventory]) -> Iterator[str]:
+def export_lines(items: Iterable[object], columns: Sequence[str] = EXPORT_COLUMNS) -> Iterator[str]:
+    """CSV lines of `items` (the inventory, or a report's rows): a header, then each item's `columns`."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
+    yield writer.writerow(columns)
     for item in items:
-        yield writer.writerow([_cell(getattr(item, column)) for column in EXPORT_COLUMNS])
+        yield writer.writerow([_cell(getattr(item, column)) for column in columns])

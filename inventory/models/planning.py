@@ -10,6 +10,7 @@ any threshold edit, and only for the levels whose `apply_suggestions` staff turn
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inventory import limits
@@ -124,4 +125,7 @@ class ItemPlan(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id} @ {self.warehouse_id}"
+        return gettext("product %(product_id)s in %(warehouse)s") % {
+            "product_id": self.product_id,
+            "warehouse": self.warehouse.code,
+        }

@@ -16,6 +16,7 @@ GROUP_GRANTS = (
     ("0015_quotas", "grant"),
     ("0016_purchasing", "grant"),
     ("0017_presales", "grant"),
+    ("0018_planning", "grant"),
 )
 _product_ids = itertools.count(500_000)
 

@@ -9,11 +9,14 @@ import pytest
 
 from inventory import limits, services
 from inventory.exceptions import InvalidInput
-from inventory.models import Inventory, InventoryLog, ItemPlan, LogOperation, PlanningSettings, StockRow
+from inventory.models import Inventory, InventoryLog, ItemPlan, LogOperation, PlanningSettings, StockRow, Warehouse
 from inventory.selectors.planning import daily_demand, reorder_report, today
 from inventory.services.planning import refresh_plans, set_item_plan, set_planning_settings
 
-DEFAULT = 1  # the id of the `default` warehouse (migration 0011)
+
+def default_id() -> int:
+    """The `default` warehouse's id (a flush by a transactional test makes it anew)."""
+    return Warehouse.objects.values_list("pk", flat=True).get(code="default")
 
 
 def sold(product_id: int, units: int, days_ago: int, operation: str = LogOperation.DEDUCT) -> None:
@@ -21,7 +24,7 @@ def sold(product_id: int, units: int, days_ago: int, operation: str = LogOperati
     moment = datetime.combine(today() - timedelta(days=days_ago), time(12), tzinfo=UTC)
     InventoryLog.objects.create(
         product_id=product_id,
-        warehouse_id=DEFAULT,
+        warehouse_id=default_id(),
         operation=operation,
         quantity=units,
         available_before=0,
@@ -50,7 +53,7 @@ def item(make_item):
 
 
 def plan_of(product_id: int) -> ItemPlan:
-    return ItemPlan.objects.get(product_id=product_id, warehouse_id=DEFAULT)
+    return ItemPlan.objects.get(product_id=product_id, warehouse_id=default_id())
 
 
 def test_daily_demand_counts_deducts_and_fills_per_day_oldest_first(make_item):
@@ -62,7 +65,7 @@ def test_daily_demand_counts_deducts_and_fills_per_day_oldest_first(make_item):
     sold(product_id, 9, days_ago=0)  # today is still under way
     sold(product_id, 5, days_ago=6)  # before the window
 
-    assert daily_demand(days=4)[(product_id, DEFAULT)] == [0, 3, 0, 6]
+    assert daily_demand(days=4)[(product_id, default_id())] == [0, 3, 0, 6]
     assert daily_demand(days=4, levels=[(product_id, 99)]) == {}
 
 
