@@ -93,6 +93,7 @@ CLIENT_NAME_PATTERN = r"^[A-Za-z0-9._@+-]{1,100}$"
 UNIT_VALUE_MAX_DIGITS = 14
 UNIT_VALUE_DECIMAL_PLACES = 4
 
+
 def is_sku(value: object) -> bool:
     """Whether `value` is "" (none) or a SKU; the length first, so the one-class pattern reads at most 64."""
     return isinstance(value, str) and len(value) <= SKU_MAX_LENGTH and _SKU_RE.fullmatch(value) is not None
