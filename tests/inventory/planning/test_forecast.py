@@ -1,5 +1,4 @@
 import math
-import time
 import warnings
 
 import numpy as np
@@ -93,18 +92,3 @@ def test_demand_over_repeats_the_pattern():
     result = forecast_demand([1, 2, 3], horizon_days=3)  # mean fallback: 2 a day
     assert result.demand_over(0) == 0
     assert result.demand_over(7) == pytest.approx(14)
-
-
-def test_each_fit_is_fast():
-    rng = np.random.default_rng(3)
-    series = {
-        "regular": rng.poisson(20, 365).tolist(),
-        "seasonal": rng.poisson(np.tile([10, 12, 15, 14, 20, 40, 35], 52)).tolist(),
-        "intermittent": ((rng.random(365) < 0.2) * (rng.poisson(5, 365) + 1)).tolist(),
-    }
-    for name, values in series.items():
-        started = time.perf_counter()
-        forecast_demand(values)
-        elapsed = time.perf_counter() - started
-        print(f"{name}: {elapsed * 1000:.1f} ms")
-        assert elapsed < 0.5, name
