@@ -13,7 +13,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import BadRequest, FieldDoesNotExist, PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -35,6 +35,20 @@ def require_perm(request: HttpRequest, permission: str) -> None:
 def product_id_term(search_term: str) -> int | None:
     """A search term that can be a product id, as one; otherwise None."""
     return ascii_int(search_term.strip(), 1, limits.MAX_PRODUCT_ID)
+
+
+def code_or_product(queryset: QuerySet, search_term: str) -> QuerySet:
+    """The rows whose code starts with the term, or of the product it names (the quota and pre-sale lists)."""
+    term = search_term.strip()
+    if not term:
+        return queryset
+    # Codes are lower case; a term that cannot start one matches no code (and never reaches the database).
+    code = term.lower()
+    matches = Q(code__startswith=code) if limits.is_location_code(code) else Q(pk__in=[])
+    number = product_id_term(term)
+    if number is not None:
+        matches |= Q(product_id=number)
+    return queryset.filter(matches)
 
 
 def order_id_term(search_term: str) -> str | None:

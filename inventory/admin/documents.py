@@ -1,7 +1,8 @@
-"""What the screens of documents with steps share (transfers, purchase orders): a form that
-calls one service and shows its refusal as its own error, the form of a step that takes a
-quantity per line, and an admin whose documents are made on the add page and changed only
-by their steps, each a page under the document's URL that calls its service.
+"""What the screens of documents with steps share (transfers, purchase orders, quotas, pre-sales,
+backorders): a form that calls one service and shows its refusal as its own error, a form with
+a start and an end, a step that sends only the terms the person changed, the form of a step
+that takes a quantity per line, and an admin whose documents are made on the add page and
+changed only by their steps, each a page under the document's URL that calls its service.
 
 A screen says what is its own: its forms, its steps, its templates folder, the permission
 its steps need and its messages (each a sentence of its own, for the translators).
@@ -18,9 +19,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.admin.common import StrictModelAdmin, actor_of, object_page_urls, require_perm
+from inventory.admin.forms import MomentField
 from inventory.admin.presentation import domain_message
 from inventory.exceptions import InventoryError
 
@@ -43,6 +46,40 @@ class ServiceForm(forms.Form):
     def refused(self, error: InventoryError) -> None:
         field = next((self.detail_fields[name] for name in error.details if name in self.detail_fields), None)
         self.add_error(field, domain_message(error))
+
+
+class WindowForm(ServiceForm):
+    """A form with a document's start and end (a quota's, a pre-sale's): the end after the start, in the future."""
+
+    starts_at = MomentField(label=_("Starts"))
+    ends_at = MomentField(label=_("Ends"))
+    # Each screen's own sentences, for the translators.
+    ends_after_start: str
+    ends_in_future: str
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts is not None and ends is not None and ends <= starts:
+            self.add_error("ends_at", self.ends_after_start)
+        elif ends is not None and ends <= timezone.now():
+            # The service judges it again by the database's clock.
+            self.add_error("ends_at", self.ends_in_future)
+        return cleaned
+
+
+class ChangesForm(ServiceForm):
+    """A step that shows a document's terms as they are (`shown`) and sends only what the person changed."""
+
+    def __init__(self, data=None, *, shown: Mapping[str, object], **kwargs):
+        self.shown = dict(shown)
+        super().__init__(data, initial=self.shown, **kwargs)
+
+    def changes(self) -> dict:
+        # A moment shown to the second and posted back as it was is no change (its microseconds were not shown).
+        return {
+            name: value for name, value in self.cleaned_data.items() if name in self.shown and value != self.shown[name]
+        }
 
 
 class LineQuantitiesForm(ServiceForm):
@@ -183,8 +220,9 @@ class DocumentAdmin(StrictModelAdmin):
         return self.page(request, form.template, self.step_title(step, document), original=document, form=form)
 
     def page(self, request: HttpRequest, template: str, title: str, **context) -> TemplateResponse:
+        # The screen's own template, else the one the screens share (form.html).
         return TemplateResponse(
             request,
-            f"{self.templates}/{template}",
+            [f"{self.templates}/{template}", f"admin/inventory/{template}"],
             {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **context},
         )

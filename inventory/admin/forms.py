@@ -2,13 +2,19 @@
 
 A form never writes stock itself. `submit` calls the service with the staff member
 as actor and turns a domain error into a form error, so the person sees what went
-wrong and nothing is half done.
+wrong and nothing is half done. The fields the screens share are here too: a code's box, a
+moment typed in the request's time zone.
 """
 
+from datetime import UTC, datetime
+
 from django import forms
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from inventory import limits, services
 from inventory.admin.presentation import domain_message
@@ -24,6 +30,53 @@ class NoControlCharacters:
     def __call__(self, value: str) -> None:
         if not limits.is_label(value, len(value)):
             raise forms.ValidationError(self.message)
+
+
+CODE_RULE = _("1 to 32 characters of a-z, 0-9 and -")
+
+
+def code_field(label, help_text="", **kwargs) -> forms.CharField:
+    """A box for a code (a quota's, a pre-sale's, a customer tier): limits' rule, said in the person's language."""
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        max_length=limits.LOCATION_CODE_MAX_LENGTH,
+        validators=[RegexValidator(limits.LOCATION_CODE_PATTERN, CODE_RULE)],
+        **kwargs,
+    )
+
+
+def _zone_help() -> str:
+    return gettext("Date and time in %(zone)s.") % {"zone": timezone.get_current_timezone_name()}
+
+
+class MomentField(forms.DateTimeField):
+    """A date and time typed in the request's time zone (or with an offset), taken in UTC.
+
+    In UTC because PostgreSQL refuses offsets past 15:59, and a moment that UTC cannot
+    hold (year 1 east of Greenwich) is a form error, not a 500. Its help names the time
+    zone, said when the form is shown (lazily: in the person's language and the request's zone).
+    """
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", lazy(_zone_help, str)())
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(_("The date and time is out of range.")) from None
+
+
+def shown_moment(moment: datetime) -> datetime:
+    """A moment as a MomentField shows it: in the request's time zone, to the second."""
+    return timezone.localtime(moment).replace(microsecond=0)
 
 
 CONFLICT_MESSAGE = _(

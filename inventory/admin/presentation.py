@@ -39,6 +39,26 @@ def column(field: str, label, *, sortable: bool = True) -> Callable:
     return show
 
 
+def figure_column(field: str, label, *, sortable: bool = True) -> Callable:
+    """A list column showing a count as `figure` writes it; set it as `column`'s."""
+
+    @admin.display(description=label, ordering=field if sortable else None)
+    def show(row) -> SafeString | str:
+        return figure(getattr(row, field))
+
+    return show
+
+
+def when_column(field: str, label) -> Callable:
+    """A list column showing a moment field as `when` writes it, sortable; set it as `column`'s."""
+
+    @admin.display(description=label, ordering=field)
+    def show(row) -> str:
+        return when(getattr(row, field))
+
+    return show
+
+
 def titled(filter_class: type[admin.FieldListFilter], title) -> type[admin.FieldListFilter]:
     """A field's list filter under a translated title (Django would take the field's verbose_name)."""
 
@@ -103,6 +123,10 @@ DOMAIN_MESSAGES = {
     "insufficient_stock": _("Not enough available stock: %(lines)s."),
     "quota_not_found": _("No quota %(code)s."),
     "quota_not_active": _("Quota %(code)s has ended."),
+    "purchase_order_not_found": _("No purchase order %(code)s."),
+    "presale_not_found": _("No pre-sale %(code)s."),
+    "presale_not_active": _("Pre-sale %(code)s has ended."),
+    "backorder_not_found": _("No backorder for order %(order_id)s."),
 }
 SKU_IN_USE = _("Another product has the SKU %(sku)s.")
 CODE_IN_USE = _("%(code)s exists already.")
@@ -142,6 +166,14 @@ def stock_badge(item: Inventory) -> SafeString:
     if item.is_low_stock:
         return format_html('<span class="stock-badge stock-low">{}</span>', _("Low stock"))
     return format_html('<span class="stock-badge stock-ok">{}</span>', _("In stock"))
+
+
+class StatusColumn:
+    """A list's "status" column for rows with a `status` of choices, in the person's language."""
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_column(self, row) -> str:
+        return row.get_status_display()
 
 
 class ProductColumn:

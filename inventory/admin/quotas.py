@@ -7,65 +7,43 @@ list and a quota's page (its figures and its log entries) are read-only and need
 `view_quota`; creating, changing and ending need `manage_quota`, as in the API.
 """
 
-from datetime import UTC, datetime
-
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.validators import MinValueValidator, RegexValidator
-from django.db.models import Q
+from django.core.validators import MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory import limits, services
-from inventory.admin.common import product_id_term
-from inventory.admin.documents import DocumentAdmin, ServiceForm
-from inventory.admin.forms import NoControlCharacters, WarehouseChoiceField
-from inventory.admin.presentation import NOTHING, ProductColumn, column, figure, titled, when, yes_or_no
+from inventory.admin.common import code_or_product
+from inventory.admin.documents import ChangesForm, DocumentAdmin, ServiceForm, WindowForm
+from inventory.admin.forms import NoControlCharacters, WarehouseChoiceField, code_field, shown_moment
+from inventory.admin.presentation import (
+    NOTHING,
+    ProductColumn,
+    StatusColumn,
+    column,
+    figure_column,
+    titled,
+    when_column,
+    yes_or_no,
+)
 from inventory.models import Quota
 from inventory.selectors.quotas import quota_entries
 from inventory.templatetags.back_office import grouped
 
 TEMPLATES = "admin/inventory/quota"
 MANAGE_PERMISSION = "inventory.manage_quota"
-CODE_RULE = _("1 to 32 characters of a-z, 0-9 and -")
 
 
-class MomentField(forms.DateTimeField):
-    """A date and time typed in the server's time zone (or with an offset), taken in UTC.
-
-    In UTC because PostgreSQL refuses offsets past 15:59, and a moment that UTC cannot
-    hold (year 1 east of Greenwich) is a form error, not a 500.
-    """
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S")
-
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is None:
-            return None
-        try:
-            return moment.astimezone(UTC)
-        except (OverflowError, ValueError):
-            raise forms.ValidationError(_("The date and time is out of range.")) from None
-
-
-def _moment_help():
-    return _("Date and time in %(zone)s.") % {"zone": timezone.get_current_timezone_name()}
-
-
-class QuotaTermsForm(ServiceForm):
+class QuotaTermsForm(WindowForm):
     """What a quota's creation and its change share: the units, the window and the terms."""
 
     quantity = forms.IntegerField(label=_("Units"), min_value=1, max_value=limits.MAX_QUANTITY)
-    starts_at = MomentField(label=_("Starts"))
-    ends_at = MomentField(label=_("Ends"))
-    tier = forms.CharField(
-        label=_("Customer tier"),
+    tier = code_field(
+        _("Customer tier"),
+        _("The orders of this tier draw on the quota without naming it; empty: only lines that name it."),
         required=False,
-        max_length=limits.LOCATION_CODE_MAX_LENGTH,
-        validators=[RegexValidator(limits.LOCATION_CODE_PATTERN, CODE_RULE)],
-        help_text=_("The orders of this tier draw on the quota without naming it; empty: only lines that name it."),
     )
     priority = forms.IntegerField(
         label=_("Priority"),
@@ -88,21 +66,8 @@ class QuotaTermsForm(ServiceForm):
     )
     # The field a refusal's details name (a shortage's `items` are the units asked for).
     detail_fields = {"items": "quantity", "quantity": "quantity", "starts_at": "starts_at", "ends_at": "ends_at"}
-
-    def __init__(self, data=None, **kwargs):
-        super().__init__(data, **kwargs)
-        for name in ("starts_at", "ends_at"):
-            self.fields[name].help_text = _moment_help()
-
-    def clean(self):
-        cleaned = super().clean()
-        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts is not None and ends is not None and ends <= starts:
-            self.add_error("ends_at", _("A quota ends after it starts."))
-        elif ends is not None and ends <= timezone.now():
-            # The service judges it again by the database's clock.
-            self.add_error("ends_at", _("A quota ends in the future."))
-        return cleaned
+    ends_after_start = _("A quota ends after it starts.")
+    ends_in_future = _("A quota ends in the future.")
 
 
 class QuotaAddForm(QuotaTermsForm):
@@ -110,11 +75,8 @@ class QuotaAddForm(QuotaTermsForm):
     intro = ""
     button = _("Create the quota")
 
-    code = forms.CharField(
-        label=_("Code"),
-        max_length=limits.LOCATION_CODE_MAX_LENGTH,
-        validators=[RegexValidator(limits.LOCATION_CODE_PATTERN, CODE_RULE)],
-        help_text=_("Names the quota everywhere, in the API and on reserve lines too; it never changes."),
+    code = code_field(
+        _("Code"), _("Names the quota everywhere, in the API and on reserve lines too; it never changes.")
     )
     product_id = forms.IntegerField(label=_("Product id"), min_value=1, max_value=limits.MAX_PRODUCT_ID)
     warehouse = WarehouseChoiceField(label=_("Warehouse"), initial=limits.DEFAULT_WAREHOUSE)
@@ -124,7 +86,7 @@ class QuotaAddForm(QuotaTermsForm):
     def __init__(self, data=None):
         super().__init__(data)
         self.fields["quantity"].help_text = _("Set aside now, from the free stock of the product in this warehouse.")
-        self.fields["starts_at"].initial = timezone.localtime().replace(microsecond=0)
+        self.fields["starts_at"].initial = shown_moment(timezone.now())
 
     def submit(self, *, actor: str) -> Quota | None:
         data = dict(self.cleaned_data)
@@ -132,7 +94,7 @@ class QuotaAddForm(QuotaTermsForm):
         return self.call(services.create_quota, **data, actor=actor)
 
 
-class QuotaChangeForm(QuotaTermsForm):
+class QuotaChangeForm(ChangesForm, QuotaTermsForm):
     """The quota's units and terms as they are; only what the person changes is sent."""
 
     title = _("Change the quota")
@@ -145,26 +107,20 @@ class QuotaChangeForm(QuotaTermsForm):
 
     def __init__(self, data=None, *, quota: Quota):
         self.quota = quota
-        self.shown = {
+        shown = {
             "quantity": quota.quantity,
-            "starts_at": _shown(quota.starts_at),
-            "ends_at": _shown(quota.ends_at),
+            "starts_at": shown_moment(quota.starts_at),
+            "ends_at": shown_moment(quota.ends_at),
             "tier": quota.tier,
             "priority": quota.priority,
             "overflow": quota.overflow,
             "name": quota.name,
         }
-        super().__init__(data, initial=self.shown)
+        super().__init__(data, shown=shown)
         if quota.drawn > 1:  # never fewer than drawn: the service would refuse it in English
             self.fields["quantity"].validators.append(MinValueValidator(quota.drawn))
             self.fields["quantity"].widget.attrs["min"] = quota.drawn
         self.fields["quantity"].help_text = _("%(drawn)s drawn already.") % {"drawn": grouped(quota.drawn)}
-
-    def changes(self) -> dict:
-        # A moment shown to the second and posted back as it was is no change (its microseconds were not shown).
-        return {
-            name: value for name, value in self.cleaned_data.items() if name in self.shown and value != self.shown[name]
-        }
 
     def submit(self, *, actor: str) -> Quota | None:
         return self.call(
@@ -209,17 +165,12 @@ class QuotaEndForm(ServiceForm):
         }
 
 
-def _shown(moment: datetime) -> datetime:
-    """A moment as the form shows it: in the server's time zone, to the second."""
-    return timezone.localtime(moment).replace(microsecond=0)
-
-
 # The steps of an active quota, each a page under the quota's URL: URL name -> form.
 QUOTA_STEPS: dict[str, type[QuotaChangeForm | QuotaEndForm]] = {"terms": QuotaChangeForm, "end": QuotaEndForm}
 
 
 @admin.register(Quota)
-class QuotaAdmin(ProductColumn, DocumentAdmin):
+class QuotaAdmin(StatusColumn, ProductColumn, DocumentAdmin):
     """Created through the add page, changed only by the steps' services."""
 
     templates = TEMPLATES
@@ -263,6 +214,13 @@ class QuotaAdmin(ProductColumn, DocumentAdmin):
     warehouse_column = staticmethod(column("warehouse", _("warehouse"), sortable=False))
     priority_column = staticmethod(column("priority", _("priority")))
     actor_column = staticmethod(column("actor", _("created by"), sortable=False))
+    quantity_column = staticmethod(figure_column("quantity", _("units")))
+    allotted_column = staticmethod(figure_column("allotted", _("set aside")))
+    drawn_column = staticmethod(figure_column("drawn", _("drawn")))
+    starts_column = staticmethod(when_column("starts_at", _("starts")))
+    ends_column = staticmethod(when_column("ends_at", _("ends")))
+    created_column = staticmethod(when_column("created_at", _("created")))
+    updated_column = staticmethod(when_column("updated_at", _("last change")))
 
     @admin.display(description=_("customer tier"), ordering="tier")
     def tier_column(self, quota: Quota) -> str:
@@ -272,52 +230,11 @@ class QuotaAdmin(ProductColumn, DocumentAdmin):
     def overflow_column(self, quota: Quota) -> str:
         return yes_or_no(quota.overflow)
 
-    @admin.display(description=_("units"), ordering="quantity")
-    def quantity_column(self, quota: Quota):
-        return figure(quota.quantity)
-
-    @admin.display(description=_("set aside"), ordering="allotted")
-    def allotted_column(self, quota: Quota):
-        return figure(quota.allotted)
-
-    @admin.display(description=_("drawn"), ordering="drawn")
-    def drawn_column(self, quota: Quota):
-        return figure(quota.drawn)
-
-    @admin.display(description=_("status"), ordering="status")
-    def status_column(self, quota: Quota) -> str:
-        return quota.get_status_display()
-
-    @admin.display(description=_("starts"), ordering="starts_at")
-    def starts_column(self, quota: Quota) -> str:
-        return when(quota.starts_at)
-
-    @admin.display(description=_("ends"), ordering="ends_at")
-    def ends_column(self, quota: Quota) -> str:
-        return when(quota.ends_at)
-
-    @admin.display(description=_("created"), ordering="created_at")
-    def created_column(self, quota: Quota) -> str:
-        return when(quota.created_at)
-
-    @admin.display(description=_("last change"), ordering="updated_at")
-    def updated_column(self, quota: Quota) -> str:
-        return when(quota.updated_at)
-
     def has_add_permission(self, request):
         return request.user.has_perm(MANAGE_PERMISSION)
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        # Codes are lower case; a term that cannot start one matches no code (and never reaches the database).
-        code = term.lower()
-        matches = Q(code__startswith=code) if limits.is_location_code(code) else Q(pk__in=[])
-        number = product_id_term(term)
-        if number is not None:
-            matches |= Q(product_id=number)
-        return queryset.filter(matches), False
+        return code_or_product(queryset, search_term), False
 
     # --- Pages -----------------------------------------------------------------
 

@@ -123,6 +123,8 @@ def test_warehouse_staff_see_only_their_screens(client_for, staff, manager):
             "transfer",
             "quota",
             "purchaseorder",
+            "presale",
+            "backorder",
         }, person
         for other in ("periodictask", "crontabschedule", "user", "group", "apiclient", "accessattempt"):
             assert f"model-{other}" not in html

@@ -287,3 +287,61 @@ def test_a_purchase_order_and_a_quota(signed_in, live_server, language, screensh
     expect(page.locator("#content")).to_contain_text("spring-sale")
     screenshot(f"quota-{language}")
     fits_the_screen(page)
+
+
+def test_a_pre_sale_and_its_backorders(signed_in, live_server, language, screenshot):
+    """The pre-sale list, a pre-sale against a purchase order with backorders filled, partly filled
+    and waiting, a backorder with its batch and its cancel step, and the create form, as a manager
+    sees them: each fits the laptop's screen and lines its figures up."""
+    Group.objects.get(name="Warehouse managers").permissions.add(
+        *Permission.objects.filter(codename__in=["view_purchaseorder", "view_presale", "manage_presale"])
+    )
+    due = timezone.now().date() + timedelta(days=10)
+    order = services.create_purchase_order(
+        supplier="Acme Paper Ltd",
+        warehouse="default",
+        lines=[services.PurchaseOrderLineInput(OUT, 5_000, due)],
+        actor="lead",
+    )
+    now = timezone.now()
+    services.create_presale(
+        code="toner-launch",
+        product_id=OUT,
+        limit=1_000_000,
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(days=14),
+        purchase_order_id=order.pk,
+        actor="lead",
+    )
+    for number, units in enumerate((3, 250_000, 12, 1), start=1):
+        services.reserve_stock(
+            order_id=f"ORD-30{number:02d}", lines=[services.ReservationLine(OUT, units, backorder=True)], actor="shop"
+        )
+    services.restock(product_id=OUT, quantity=1_000, actor="lead", reason="received", reference="DN-990")
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/presale/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list")).to_contain_text("250,016")  # sold
+    screenshot(f"presales-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#result_list td:has(> .num)")
+    page.locator("#result_list tbody a").first.click()
+    expect(page.locator("#presale-backorders tbody tr.backorder")).to_have_count(4)
+    screenshot(f"presale-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#presale-backorders td.num")
+    page.locator("#presale-backorders a", has_text="ORD-3002").click()
+    expect(page.locator("#backorder-batches tbody tr.batch")).to_have_count(1)
+    screenshot(f"backorder-{language}")
+    fits_the_screen(page)
+    if language == "zh":
+        expect(page.locator("#backorder-batches h2")).to_have_text("分批发货")
+    page.click("#content .object-tools a >> nth=0")  # Cancel the backorder, History
+    expect(page.locator("#cancelled-backorders tbody tr")).to_have_count(1)
+    screenshot(f"backorder-cancel-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#cancelled-backorders td.num")
+    page.goto(f"{live_server.url}/admin/inventory/presale/add/")
+    expect(page.locator("#id_code")).to_be_visible()
+    screenshot(f"presale-add-{language}")
+    fits_the_screen(page)
