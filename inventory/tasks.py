@@ -14,11 +14,12 @@ from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from inventory import services
+from inventory import metrics, services
 from inventory.digests import build_low_stock_digest
 from inventory.services.idempotency import purge_idempotency_keys as purge_keys
 
@@ -99,6 +100,12 @@ def digest_claim_key() -> str:
 def purge_idempotency_keys() -> int:
     """Delete the idempotency keys past their 24 hours; the count deleted."""
     return purge_keys()
+
+
+@worker_process_shutdown.connect
+def forget_live_metrics(pid: int, **_) -> None:
+    """A worker's child process is exiting: its metrics files are marked dead (docs/monitoring.md)."""
+    metrics.mark_process_dead(pid)
 
 
 @contextmanager
