@@ -37,6 +37,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PYTHON) .ci/audit.py
+	promtool check rules monitoring/alerts.rules.yml && promtool test rules monitoring/alerts.test.yml && $(PYTHON) monitoring/check_monitoring.py
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from inventory.admin.locale import set_language_and_remember
 from inventory.api.health import healthz, readyz
+from inventory.metrics.views import metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,6 +12,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language_and_remember, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    # Prometheus scrapes it with METRICS_TOKEN (docs/monitoring.md).
+    path("metrics", metrics, name="metrics"),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file (?script), as the Content-Security-Policy asks.
     re_path(r"^api/docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),

@@ -14,11 +14,12 @@ from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from inventory import services
+from inventory import metrics, services
 from inventory.digests import build_low_stock_digest
 from inventory.services.idempotency import purge_idempotency_keys as purge_keys
 from inventory.services.planning import refresh_plans as refresh_item_plans
@@ -110,6 +111,12 @@ def refresh_plans() -> int | None:
         if not acquired:
             return None
         return refresh_item_plans().levels
+
+
+@worker_process_shutdown.connect
+def forget_live_metrics(pid: int, **_) -> None:
+    """A worker's child process is exiting: its metrics files are marked dead (docs/monitoring.md)."""
+    metrics.mark_process_dead(pid)
 
 
 @contextmanager

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it times the whole answer (docs/monitoring.md).
+    "inventory.metrics.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the process itself, before anything that needs a session.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -217,6 +219,11 @@ INVENTORY_SOLD_OUT_TTL = env.float("INVENTORY_SOLD_OUT_TTL", default=5.0)
 INVENTORY_SOLD_OUT_CLEAR_TTL = env.float("INVENTORY_SOLD_OUT_CLEAR_TTL", default=60.0)
 # The rebalancer of hot levels (inventory.rebalance_hot_levels): every N seconds, 0 turns it off.
 INVENTORY_REBALANCE_INTERVAL = env.int("INVENTORY_REBALANCE_INTERVAL", default=30)
+
+# --- Metrics (docs/monitoring.md) -------------------------------------------------
+# The bearer token Prometheus sends to GET /metrics. Unset: /metrics is a 404, or open with DEBUG on.
+# Multiprocess mode is PROMETHEUS_MULTIPROC_DIR, read by prometheus-client itself at import.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Celery --------------------------------------------------------------------
 # Broker: CELERY_BROKER_URL, else REDIS_URL, else kombu's filesystem transport in

@@ -18,7 +18,7 @@ from functools import partial
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from inventory import db, limits
+from inventory import db, limits, metrics
 from inventory.exceptions import (
     InsufficientStock,
     InvalidInput,
@@ -81,6 +81,7 @@ class _OverdueHoldsInTheWay(Exception):
         self.product_ids = product_ids
 
 
+@metrics.counts_reserves
 def reserve_stock(
     *,
     order_id: str,
@@ -386,6 +387,7 @@ def release_reservations(
         active = [reservation for reservation in reservations if reservation.status == Status.ACTIVE]
         if active:
             writer.end_holds(active, store.RELEASE, now=now, actor=actor)
+            metrics.holds_ended(Operation.RELEASE, len(active))
             sold_out.observe(reservation.product_id for reservation in active)
     return reservations
 
@@ -412,6 +414,7 @@ def deduct_reservations(
         overdue = [r for r in reservations if r.status == Status.ACTIVE and r.expires_at <= now]
         if overdue:
             writer.end_holds(overdue, store.EXPIRY, now=now, actor=SYSTEM_ACTOR)
+            metrics.holds_ended(Operation.EXPIRE, len(overdue))
             sold_out.observe(r.product_id for r in overdue)
         try:
             # A savepoint only when there is an expiry to keep should the rest fail.
@@ -435,6 +438,8 @@ def _settle_at_once(
         require_product_id(product_id)
     writer = store.current()
     settled = writer.settle(order_id=order_id, product_id=product_id, ending=ending, actor=actor, client_id=client_id)
+    if settled is not None:
+        metrics.holds_ended(ending.operation, len(settled))
     return writer, settled
 
 
@@ -473,6 +478,7 @@ def _confirm(
         raise ReservationExpired(order_id, _short_late_payments(short))
     if held:
         writer.set_status(held, Status.ACTIVE, Status.CONFIRMED, now=now)
+        metrics.holds_ended(Operation.DEDUCT, len(held))
     if lapsed:
         writer.set_status(lapsed, Status.EXPIRED, Status.CONFIRMED, now=now, reacquired=True)
     movements = [store.hold_movement(r, Operation.DEDUCT, reserved_delta=-r.quantity) for r in held] + [
@@ -518,6 +524,7 @@ def expire_overdue_reservations(
     while True:
         with transaction.atomic():
             count, expired_products = writer.expire_batch(product_ids=product_ids, batch_size=batch_size)
+            metrics.holds_ended(Operation.EXPIRE, count)
             sold_out.observe(expired_products)
         expired += count
         if on_batch is not None:

@@ -60,7 +60,7 @@ from redis.backoff import NoBackoff
 from redis.commands.core import Script
 from redis.retry import Retry
 
-from inventory import db
+from inventory import db, metrics
 from inventory.models import Inventory, Reservation, StockRow
 
 logger = logging.getLogger(__name__)
@@ -147,8 +147,11 @@ def refuses(product_ids: Collection[int]) -> bool:
         stored = connection.client.mget([_key(product_id) for product_id in product_ids])
     except redis.RedisError as error:
         connection.failed(error)
+        metrics.gate_lookup("error")
         return False
-    return all(value is not None and value.endswith(_FLAGGED) for value in stored)
+    refused = all(value is not None and value.endswith(_FLAGGED) for value in stored)
+    metrics.gate_lookup("hit" if refused else "miss")
+    return refused
 
 
 def read_states(product_ids: Collection[int]) -> list[State]:

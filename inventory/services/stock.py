@@ -9,7 +9,7 @@ same transaction with their `rebalance` entries.
 
 from django.db import IntegrityError, transaction
 
-from inventory import limits
+from inventory import limits, metrics
 from inventory.exceptions import (
     AlreadyExists,
     InvalidInput,
@@ -305,6 +305,7 @@ def _locked_level(writer: store.OrmStore, level: LevelKey, expected_version: int
     if found is None:
         raise ProductNotFound(level[0])
     if expected_version is not None and found.version != expected_version:
+        metrics.version_conflict()
         raise VersionConflict(found.version)
     return found
 
