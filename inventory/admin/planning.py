@@ -169,7 +169,7 @@ class ItemPlanAdmin(ProductColumn, StrictModelAdmin):
         "applied_column",
         "computed_column",
     )
-    fields = (*list_display, "history_days", "actor_column", "updated_column")
+    fields = (*list_display, "history_column", "actor_column", "updated_column")
     readonly_fields = fields
     list_filter = (
         ("warehouse", titled(admin.RelatedFieldListFilter, _("warehouse"))),
@@ -231,6 +231,10 @@ class ItemPlanAdmin(ProductColumn, StrictModelAdmin):
     @admin.display(description=_("service level"), ordering="service_level")
     def service_level_column(self, plan: ItemPlan) -> str:
         return f"{plan.service_level:.3f}"
+
+    @admin.display(description=_("days of history"))
+    def history_column(self, plan: ItemPlan):
+        return figure(plan.history_days)
 
     @admin.display(description=_("thresholds follow"))
     def applied_column(self, plan: ItemPlan) -> str:

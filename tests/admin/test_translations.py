@@ -115,6 +115,8 @@ KEPT_AS_THEY_ARE = {
     "product_id", "quantity", "counted", "reason", "reference", "warehouse",
     # The code of the warehouse every install has (migration 0011): a code is typed as it is.
     "default",
+    # Planning's names, as the trade writes them in Chinese too (ABC 分类, the forecast methods' authors).
+    "ABC", "Holt", "Winters", "Croston", "SBA",
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 SHOWN_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt", "label")
