@@ -155,8 +155,8 @@ class ItemPlanAdmin(ProductColumn, StrictModelAdmin):
     """Read-only figures; the terms page and the settings page call the services."""
 
     list_display = (
+        "level_column",
         "product_column",
-        "warehouse_column",
         "abc_class_column",
         "demand_column",
         "method_column",
@@ -165,11 +165,17 @@ class ItemPlanAdmin(ProductColumn, StrictModelAdmin):
         "reorder_quantity_column",
         "threshold_column",
         "lead_time_column",
-        "service_level_column",
         "applied_column",
-        "computed_column",
     )
-    fields = (*list_display, "history_column", "actor_column", "updated_column")
+    fields = (
+        *list_display[1:],
+        "warehouse_column",
+        "service_level_column",
+        "history_column",
+        "computed_column",
+        "actor_column",
+        "updated_column",
+    )
     readonly_fields = fields
     list_filter = (
         ("warehouse", titled(admin.RelatedFieldListFilter, _("warehouse"))),
@@ -195,6 +201,11 @@ class ItemPlanAdmin(ProductColumn, StrictModelAdmin):
             return queryset, False
         number = product_id_term(term)
         return (queryset.filter(product_id=number) if number is not None else queryset.none()), False
+
+    @admin.display(description=_("level"), ordering="product_id")
+    def level_column(self, plan: ItemPlan) -> str:
+        # The plan's own link; the product column links to the item.
+        return f"{plan.product_id} @ {plan.warehouse.code}"
 
     @admin.display(description=_("method"))
     def method_column(self, plan: ItemPlan) -> str:

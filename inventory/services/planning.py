@@ -70,12 +70,14 @@ def refresh_plans(*, until: date | None = None, actor: str = PLANNING_ACTOR) -> 
         )
     )
     demand = daily_demand(days=settings.window_days, until=end)
-    plans = _plans_of([(product, warehouse) for product, warehouse, *_ in levels])
-    classes = _classes(settings, levels, demand)
+    history = {
+        (product, warehouse): _history(demand.get((product, warehouse)), settings.window_days, created.date(), end)
+        for product, warehouse, created, _, _ in levels
+    }
+    plans = _plans_of(list(history))
+    classes = _classes(settings, levels, history)
     now = timezone.now()
-    for product_id, warehouse_id, created_at, _, _ in levels:
-        level = (product_id, warehouse_id)
-        series = _history(demand.get(level), settings.window_days, created_at.date(), end)
+    for level, series in history.items():
         plan = plans[level]
         plan.demand_units = sum(series)
         _computed(plan, forecast_demand(series, FORECAST_HORIZON_DAYS), classes.get(level, ""), now)
@@ -179,9 +181,9 @@ def _plans_of(levels: list[Level], *, lock: bool = False) -> dict[Level, ItemPla
     return {level: found[level] for level in levels}
 
 
-def _classes(settings: PlanningSettings, levels, demand: dict[Level, list[int]]) -> dict[Level, str]:
+def _classes(settings: PlanningSettings, levels, history: dict[Level, list[int]]) -> dict[Level, str]:
     items = [
-        AbcItem(key=(product, warehouse), units=sum(demand.get((product, warehouse), ())), unit_value=unit_value)
+        AbcItem(key=(product, warehouse), units=sum(history[(product, warehouse)]), unit_value=unit_value)
         for product, warehouse, _, _, unit_value in levels
     ]
     result = classify_by(items, settings.abc_basis, a_percent=settings.a_percent, b_percent=settings.b_percent)

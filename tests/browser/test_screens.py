@@ -14,7 +14,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from inventory import services
+from inventory.services.planning import refresh_plans
 from tests.browser.conftest import VIEWPORT
+from tests.inventory.planning.test_plans import opened, sold
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -345,3 +347,35 @@ def test_a_pre_sale_and_its_backorders(signed_in, live_server, language, screens
     expect(page.locator("#id_code")).to_be_visible()
     screenshot(f"presale-add-{language}")
     fits_the_screen(page)
+
+
+def test_the_planning_screens(signed_in, live_server, language, screenshot):
+    """The plans, a level's page with its demand bars and forecast line, and the reorder report,
+    as a manager sees them: each fits the laptop's screen and lines its figures up."""
+    Group.objects.get(name="Warehouse managers").permissions.add(
+        *Permission.objects.filter(codename__in=["view_itemplan", "manage_planning"])
+    )
+    opened(BIG, 60)
+    opened(LOW, 60)
+    for days_ago, units in enumerate([300, 800, 500, 900, 200, 600, 700, 400] * 7, start=1):
+        sold(BIG, units, days_ago)
+    for days_ago in range(2, 60, 9):
+        sold(LOW, 2, days_ago)
+    refresh_plans()
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/itemplan/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(len(ITEMS))
+    screenshot(f"plans-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#result_list td:has(> .num)")
+    page.goto(f"{live_server.url}/admin/inventory/itemplan/?q={BIG}")
+    page.locator("#result_list tbody a").first.click()
+    expect(page.locator("svg.stock-chart rect.demand")).to_have_count(56)
+    expect(page.locator("svg.stock-chart polyline.forecast")).to_have_count(1)
+    screenshot(f"plan-{language}")
+    fits_the_screen(page)
+    page.goto(f"{live_server.url}/admin/inventory/itemplan/reorder/")
+    expect(page.locator("#reorder-report tr.reorder-line").first).to_be_visible()
+    screenshot(f"reorder-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#reorder-report td.num")
