@@ -7,94 +7,227 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='IdempotencyKey',
+            name="IdempotencyKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(max_length=100)),
-                ('key', models.CharField(max_length=255)),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('response_status', models.PositiveSmallIntegerField()),
-                ('response_body', models.JSONField()),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scope", models.CharField(max_length=100)),
+                ("key", models.CharField(max_length=255)),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("response_status", models.PositiveSmallIntegerField()),
+                ("response_body", models.JSONField()),
+                ("created_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
             ],
             options={
-                'indexes': [models.Index(fields=['created_at'], name='idempotencykey_created_idx')],
-                'constraints': [models.UniqueConstraint(fields=('scope', 'key'), name='idempotencykey_unique_scope_key')],
+                "indexes": [models.Index(fields=["created_at"], name="idempotencykey_created_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("scope", "key"), name="idempotencykey_unique_scope_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Inventory',
+            name="Inventory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_id', models.BigIntegerField(unique=True)),
-                ('available_stock', models.BigIntegerField(default=0)),
-                ('reserved_stock', models.BigIntegerField(default=0)),
-                ('total_stock', models.GeneratedField(db_persist=True, expression=django.db.models.expressions.CombinedExpression(models.F('available_stock'), '+', models.F('reserved_stock')), output_field=models.BigIntegerField())),
-                ('low_stock_threshold', models.BigIntegerField(default=10)),
-                ('low_stock_since', models.DateTimeField(blank=True, null=True)),
-                ('version', models.BigIntegerField(default=1)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('updated_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("product_id", models.BigIntegerField(unique=True)),
+                ("available_stock", models.BigIntegerField(default=0)),
+                ("reserved_stock", models.BigIntegerField(default=0)),
+                (
+                    "total_stock",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.expressions.CombinedExpression(
+                            models.F("available_stock"), "+", models.F("reserved_stock")
+                        ),
+                        output_field=models.BigIntegerField(),
+                    ),
+                ),
+                ("low_stock_threshold", models.BigIntegerField(default=10)),
+                ("low_stock_since", models.DateTimeField(blank=True, null=True)),
+                ("version", models.BigIntegerField(default=1)),
+                ("created_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                ("updated_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
             ],
             options={
-                'verbose_name': 'inventory item',
-                'verbose_name_plural': 'inventory',
-                'ordering': ['product_id'],
-                'permissions': [('restock_inventory', 'Can restock inventory'), ('adjust_inventory', 'Can adjust inventory (stock-take corrections)'), ('change_threshold_inventory', 'Can change the low-stock threshold')],
-                'indexes': [models.Index(fields=['available_stock', 'product_id'], name='inventory_available_idx'), models.Index(fields=['updated_at'], name='inventory_updated_idx'), models.Index(models.F('available_stock'), models.F('product_id'), condition=models.Q(('available_stock__lte', models.F('low_stock_threshold'))), name='inventory_low_stock_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('product_id__gt', 0)), name='inventory_product_id_positive'), models.CheckConstraint(condition=models.Q(('available_stock__gte', 0)), name='inventory_available_non_negative'), models.CheckConstraint(condition=models.Q(('reserved_stock__gte', 0)), name='inventory_reserved_non_negative'), models.CheckConstraint(condition=models.Q(('low_stock_threshold__gte', 0)), name='inventory_threshold_non_negative'), models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='inventory_version_positive')],
+                "verbose_name": "inventory item",
+                "verbose_name_plural": "inventory",
+                "ordering": ["product_id"],
+                "permissions": [
+                    ("restock_inventory", "Can restock inventory"),
+                    ("adjust_inventory", "Can adjust inventory (stock-take corrections)"),
+                    ("change_threshold_inventory", "Can change the low-stock threshold"),
+                ],
+                "indexes": [
+                    models.Index(fields=["available_stock", "product_id"], name="inventory_available_idx"),
+                    models.Index(fields=["updated_at"], name="inventory_updated_idx"),
+                    models.Index(
+                        models.F("available_stock"),
+                        models.F("product_id"),
+                        condition=models.Q(("available_stock__lte", models.F("low_stock_threshold"))),
+                        name="inventory_low_stock_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("product_id__gt", 0)), name="inventory_product_id_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("available_stock__gte", 0)), name="inventory_available_non_negative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("reserved_stock__gte", 0)), name="inventory_reserved_non_negative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("low_stock_threshold__gte", 0)), name="inventory_threshold_non_negative"
+                    ),
+                    models.CheckConstraint(condition=models.Q(("version__gte", 1)), name="inventory_version_positive"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='InventoryLog',
+            name="InventoryLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('operation', models.CharField(choices=[('create', 'Create'), ('reserve', 'Reserve'), ('release', 'Release'), ('deduct', 'Deduct'), ('expire', 'Expire'), ('restock', 'Restock'), ('adjust', 'Adjust'), ('threshold', 'Threshold')], max_length=16)),
-                ('quantity', models.BigIntegerField()),
-                ('available_before', models.BigIntegerField()),
-                ('available_after', models.BigIntegerField()),
-                ('reserved_before', models.BigIntegerField()),
-                ('reserved_after', models.BigIntegerField()),
-                ('order_id', models.CharField(blank=True, default='', max_length=64)),
-                ('actor', models.CharField(max_length=150)),
-                ('reason', models.TextField(blank=True, default='')),
-                ('reference', models.CharField(blank=True, default='', max_length=255)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('product', models.ForeignKey(db_column='product_id', on_delete=django.db.models.deletion.PROTECT, related_name='log_entries', to='inventory.inventory', to_field='product_id')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "operation",
+                    models.CharField(
+                        choices=[
+                            ("create", "Create"),
+                            ("reserve", "Reserve"),
+                            ("release", "Release"),
+                            ("deduct", "Deduct"),
+                            ("expire", "Expire"),
+                            ("restock", "Restock"),
+                            ("adjust", "Adjust"),
+                            ("threshold", "Threshold"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("quantity", models.BigIntegerField()),
+                ("available_before", models.BigIntegerField()),
+                ("available_after", models.BigIntegerField()),
+                ("reserved_before", models.BigIntegerField()),
+                ("reserved_after", models.BigIntegerField()),
+                ("order_id", models.CharField(blank=True, default="", max_length=64)),
+                ("actor", models.CharField(max_length=150)),
+                ("reason", models.TextField(blank=True, default="")),
+                ("reference", models.CharField(blank=True, default="", max_length=255)),
+                ("created_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                (
+                    "product",
+                    models.ForeignKey(
+                        db_column="product_id",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="log_entries",
+                        to="inventory.inventory",
+                        to_field="product_id",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'inventory log entry',
-                'verbose_name_plural': 'inventory log',
-                'ordering': ['-id'],
-                'indexes': [models.Index(models.F('product'), models.OrderBy(models.F('id'), descending=True), name='invlog_product_newest_idx'), models.Index(condition=models.Q(('order_id', ''), _negated=True), fields=['order_id'], name='inventorylog_order_idx'), models.Index(fields=['created_at'], name='inventorylog_created_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('operation__in', ['create', 'reserve', 'release', 'deduct', 'expire', 'restock', 'adjust', 'threshold'])), name='inventorylog_operation_valid'), models.CheckConstraint(condition=models.Q(('available_after__gte', 0), ('reserved_after__gte', 0)), name='inventorylog_after_non_negative')],
+                "verbose_name": "inventory log entry",
+                "verbose_name_plural": "inventory log",
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(
+                        models.F("product"),
+                        models.OrderBy(models.F("id"), descending=True),
+                        name="invlog_product_newest_idx",
+                    ),
+                    models.Index(
+                        condition=models.Q(("order_id", ""), _negated=True),
+                        fields=["order_id"],
+                        name="inventorylog_order_idx",
+                    ),
+                    models.Index(fields=["created_at"], name="inventorylog_created_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "operation__in",
+                                ["create", "reserve", "release", "deduct", "expire", "restock", "adjust", "threshold"],
+                            )
+                        ),
+                        name="inventorylog_operation_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("available_after__gte", 0), ("reserved_after__gte", 0)),
+                        name="inventorylog_after_non_negative",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Reservation',
+            name="Reservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_id', models.CharField(max_length=64)),
-                ('quantity', models.BigIntegerField()),
-                ('status', models.CharField(choices=[('active', 'Active'), ('confirmed', 'Confirmed'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='active', max_length=16)),
-                ('reacquired', models.BooleanField(default=False)),
-                ('expires_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('updated_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('product', models.ForeignKey(db_column='product_id', on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='inventory.inventory', to_field='product_id')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order_id", models.CharField(max_length=64)),
+                ("quantity", models.BigIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("confirmed", "Confirmed"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("reacquired", models.BooleanField(default=False)),
+                ("expires_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                ("updated_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                (
+                    "product",
+                    models.ForeignKey(
+                        db_column="product_id",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservations",
+                        to="inventory.inventory",
+                        to_field="product_id",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(condition=models.Q(('status', 'active')), fields=['expires_at'], name='reservation_active_exp_idx'), models.Index(fields=['order_id'], name='reservation_order_idx'), models.Index(condition=models.Q(('status', 'active')), fields=['product', 'expires_at'], name='reservation_product_act_idx')],
-                'constraints': [models.UniqueConstraint(fields=('product', 'order_id'), name='reservation_unique_product_order'), models.CheckConstraint(condition=models.Q(('quantity__gt', 0), ('quantity__lte', 1000000000)), name='reservation_quantity_in_range'), models.CheckConstraint(condition=models.Q(('status__in', ['active', 'confirmed', 'cancelled', 'expired'])), name='reservation_status_valid'), models.CheckConstraint(condition=models.Q(('reacquired', False), ('status', 'confirmed'), _connector='OR'), name='reservation_reacquired_only_confirmed')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "active")),
+                        fields=["expires_at"],
+                        name="reservation_active_exp_idx",
+                    ),
+                    models.Index(fields=["order_id"], name="reservation_order_idx"),
+                    models.Index(
+                        condition=models.Q(("status", "active")),
+                        fields=["product", "expires_at"],
+                        name="reservation_product_act_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("product", "order_id"), name="reservation_unique_product_order"),
+                    models.CheckConstraint(
+                        condition=models.Q(("quantity__gt", 0), ("quantity__lte", 1000000000)),
+                        name="reservation_quantity_in_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["active", "confirmed", "cancelled", "expired"])),
+                        name="reservation_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("reacquired", False), ("status", "confirmed"), _connector="OR"),
+                        name="reservation_reacquired_only_confirmed",
+                    ),
+                ],
             },
         ),
     ]

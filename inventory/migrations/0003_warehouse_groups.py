@@ -45,7 +45,9 @@ def create_groups(apps, schema_editor):
         # By natural key (codename, app label, model): ids differ between databases.
         group.permissions.add(
             *(
-                Permission.objects.get(codename=codename, content_type__app_label="inventory", content_type__model=model)
+                Permission.objects.get(
+                    codename=codename, content_type__app_label="inventory", content_type__model=model
+                )
                 for codename, model in permissions
             )
         )

@@ -37,20 +37,51 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="ApiClient",
                     fields=[
-                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                        ("name", models.CharField(help_text="Recorded as the actor of every change it makes.", max_length=100, unique=True)),
-                        ("role", models.CharField(choices=[("internal", "internal (order-service)"), ("staff", "staff (back-office tools)")], max_length=16)),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
+                        (
+                            "name",
+                            models.CharField(
+                                help_text="Recorded as the actor of every change it makes.", max_length=100, unique=True
+                            ),
+                        ),
+                        (
+                            "role",
+                            models.CharField(
+                                choices=[
+                                    ("internal", "internal (order-service)"),
+                                    ("staff", "staff (back-office tools)"),
+                                ],
+                                max_length=16,
+                            ),
+                        ),
                         ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
                         ("token_prefix", models.CharField(editable=False, max_length=12)),
                         ("is_active", models.BooleanField(default=True)),
                         ("created_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
                         ("rotated_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                        ("user", models.OneToOneField(help_text="The user whose permissions the client has (a service user unless issued to a person).", on_delete=django.db.models.deletion.CASCADE, related_name="api_client", to=settings.AUTH_USER_MODEL)),
+                        (
+                            "user",
+                            models.OneToOneField(
+                                help_text="The user whose permissions the client has (a service user unless issued to a person).",
+                                on_delete=django.db.models.deletion.CASCADE,
+                                related_name="api_client",
+                                to=settings.AUTH_USER_MODEL,
+                            ),
+                        ),
                     ],
                     options={
                         "verbose_name": "API client",
                         "ordering": ["name"],
-                        "constraints": [models.CheckConstraint(condition=models.Q(("role__in", ["internal", "staff"])), name="apiclient_role_valid")],
+                        "constraints": [
+                            models.CheckConstraint(
+                                condition=models.Q(("role__in", ["internal", "staff"])), name="apiclient_role_valid"
+                            )
+                        ],
                         "db_table": "orders_integration_apiclient",
                     },
                 ),

@@ -22,25 +22,26 @@ def drop_name_prefix_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0007_reservation_client'),
+        ("inventory", "0007_reservation_client"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inventory',
-            name='name',
-            field=models.CharField(blank=True, db_default='', default='', max_length=200),
+            model_name="inventory",
+            name="name",
+            field=models.CharField(blank=True, db_default="", default="", max_length=200),
         ),
         migrations.AddField(
-            model_name='inventory',
-            name='sku',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64),
+            model_name="inventory",
+            name="sku",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64),
         ),
         migrations.AddConstraint(
-            model_name='inventory',
-            constraint=models.UniqueConstraint(condition=models.Q(('sku', ''), _negated=True), fields=('sku',), name='inventory_sku_unique'),
+            model_name="inventory",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("sku", ""), _negated=True), fields=("sku",), name="inventory_sku_unique"
+            ),
         ),
         migrations.RunPython(create_name_prefix_index, drop_name_prefix_index),
     ]

@@ -37,24 +37,31 @@ def _permissions(apps, permissions):
     ]
 
 
-def grant_permissions(apps, schema_editor):
-    # Permissions are normally created after the last migration (post_migrate); create
-    # them now, as 0003 does, so that a fresh database can give them to the groups.
-    app_config = apps.get_app_config("inventory")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+def granting(groups: dict) -> tuple:
+    """The RunPython pair that gives each group of `groups` its permissions and takes them back
+    (this migration's, and those of later ones that add permissions)."""
 
-    Group = apps.get_model("auth", "Group")
-    for name, permissions in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*_permissions(apps, permissions))
+    def grant(apps, schema_editor):
+        # Permissions are normally created after the last migration (post_migrate); create
+        # them now, as 0003 does, so that a fresh database can give them to the groups.
+        app_config = apps.get_app_config("inventory")
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+        Group = apps.get_model("auth", "Group")
+        for name, permissions in groups.items():
+            group, _ = Group.objects.get_or_create(name=name)
+            group.permissions.add(*_permissions(apps, permissions))
+
+    def revoke(apps, schema_editor):
+        Group = apps.get_model("auth", "Group")
+        for group in Group.objects.filter(name__in=groups):
+            group.permissions.remove(*_permissions(apps, groups[group.name]))
+
+    return grant, revoke
 
 
-def revoke_permissions(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    for group in Group.objects.filter(name__in=GROUPS):
-        group.permissions.remove(*_permissions(apps, GROUPS[group.name]))
+grant_permissions, revoke_permissions = granting(GROUPS)
 
 
 class Migration(migrations.Migration):

@@ -10,21 +10,7 @@ _groups = importlib.import_module("inventory.migrations.0012_warehouse_group_per
 MANAGERS = {"Warehouse managers": [("make_hot_inventory", "inventory")]}
 
 
-def grant(apps, schema_editor):
-    app_config = apps.get_app_config("inventory")
-    app_config.models_module = True
-    _groups.create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    for name, permissions in MANAGERS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*_groups._permissions(apps, permissions))
-
-
-def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    for group in Group.objects.filter(name__in=MANAGERS):
-        group.permissions.remove(*_groups._permissions(apps, MANAGERS[group.name]))
+grant, revoke = _groups.granting(MANAGERS)
 
 
 class Migration(migrations.Migration):

@@ -33,21 +33,7 @@ def restore_sqlite_log_triggers(apps, schema_editor):
             schema_editor.execute(statement)
 
 
-def grant(apps, schema_editor):
-    app_config = apps.get_app_config("inventory")
-    app_config.models_module = True
-    _hot._groups.create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    for name, permissions in MANAGERS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*_hot._groups._permissions(apps, permissions))
-
-
-def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    for group in Group.objects.filter(name__in=MANAGERS):
-        group.permissions.remove(*_hot._groups._permissions(apps, MANAGERS[group.name]))
+grant, revoke = _hot._groups.granting(MANAGERS)
 
 
 class Migration(migrations.Migration):

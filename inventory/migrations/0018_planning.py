@@ -1,7 +1,7 @@
 """Planning (issue 17): a level's planning terms and the figures the daily run computes
 (ABC class, forecast, safety stock, reorder point and quantity), and the run's settings.
-Both back-office groups see the plans; "Warehouse managers" may change their terms (as 0017
-gives the pre-sale permissions).
+Both back-office groups see the plans; "Warehouse managers" may change their terms (given as
+0012's grants are).
 """
 
 import importlib
@@ -10,8 +10,7 @@ import django.db.models.deletion
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
-_presales = importlib.import_module("inventory.migrations.0017_presales")
-_groups = _presales._groups
+_groups = importlib.import_module("inventory.migrations.0012_warehouse_group_permissions")
 
 GROUPS = {
     "Warehouse staff": [("view_itemplan", "itemplan")],
@@ -19,21 +18,7 @@ GROUPS = {
 }
 
 
-def grant(apps, schema_editor):
-    app_config = apps.get_app_config("inventory")
-    app_config.models_module = True
-    _groups.create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    for name, permissions in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*_groups._permissions(apps, permissions))
-
-
-def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    for group in Group.objects.filter(name__in=GROUPS):
-        group.permissions.remove(*_groups._permissions(apps, GROUPS[group.name]))
+grant, revoke = _groups.granting(GROUPS)
 
 
 class Migration(migrations.Migration):
