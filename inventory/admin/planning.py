@@ -24,7 +24,15 @@ from inventory.admin.common import StrictModelAdmin, actor_of, product_id_term, 
 from inventory.admin.csv_import import export_lines
 from inventory.admin.documents import ServiceForm
 from inventory.admin.forms import WarehouseChoiceField
-from inventory.admin.presentation import NOTHING, ProductColumn, column, figure, titled, when, yes_or_no
+from inventory.admin.presentation import (
+    NOTHING,
+    ProductColumn,
+    column,
+    figure_column,
+    titled,
+    when_column,
+    yes_or_no,
+)
 from inventory.models import AbcBasis, ItemPlan, PlanningSettings
 from inventory.selectors.planning import ReorderLine, demand_history, forecast_days, item_plans, reorder_report
 from inventory.services.planning import set_item_plan, set_planning_settings
@@ -191,6 +199,15 @@ class ItemPlanAdmin(ProductColumn, StrictModelAdmin):
 
     warehouse_column = staticmethod(column("warehouse", _("warehouse"), sortable=False))
     actor_column = staticmethod(column("actor", _("terms changed by"), sortable=False))
+    demand_column = staticmethod(figure_column("demand_units", _("demand")))
+    safety_stock_column = staticmethod(figure_column("safety_stock", _("safety stock")))
+    reorder_point_column = staticmethod(figure_column("reorder_point", _("reorder point")))
+    reorder_quantity_column = staticmethod(figure_column("reorder_quantity", _("reorder quantity")))
+    threshold_column = staticmethod(figure_column("low_stock_threshold", _("threshold"), sortable=False))
+    lead_time_column = staticmethod(figure_column("lead_time_days", _("lead time")))
+    history_column = staticmethod(figure_column("history_days", _("days of history")))
+    computed_column = staticmethod(when_column("computed_at", _("computed")))
+    updated_column = staticmethod(when_column("updated_at", _("terms changed")))
 
     def get_queryset(self, request):
         return item_plans().select_related("product", "warehouse")
@@ -215,49 +232,13 @@ class ItemPlanAdmin(ProductColumn, StrictModelAdmin):
     def abc_class_column(self, plan: ItemPlan) -> str:
         return plan.abc_class or NOTHING
 
-    @admin.display(description=_("demand"), ordering="demand_units")
-    def demand_column(self, plan: ItemPlan):
-        return figure(plan.demand_units)
-
-    @admin.display(description=_("safety stock"), ordering="safety_stock")
-    def safety_stock_column(self, plan: ItemPlan):
-        return figure(plan.safety_stock)
-
-    @admin.display(description=_("reorder point"), ordering="reorder_point")
-    def reorder_point_column(self, plan: ItemPlan):
-        return figure(plan.reorder_point)
-
-    @admin.display(description=_("reorder quantity"), ordering="reorder_quantity")
-    def reorder_quantity_column(self, plan: ItemPlan):
-        return figure(plan.reorder_quantity)
-
-    @admin.display(description=_("threshold"))
-    def threshold_column(self, plan: ItemPlan):
-        return figure(plan.low_stock_threshold)
-
-    @admin.display(description=_("lead time"), ordering="lead_time_days")
-    def lead_time_column(self, plan: ItemPlan):
-        return figure(plan.lead_time_days)
-
     @admin.display(description=_("service level"), ordering="service_level")
     def service_level_column(self, plan: ItemPlan) -> str:
         return f"{plan.service_level:.3f}"
 
-    @admin.display(description=_("days of history"))
-    def history_column(self, plan: ItemPlan):
-        return figure(plan.history_days)
-
     @admin.display(description=_("thresholds follow"))
     def applied_column(self, plan: ItemPlan) -> str:
         return yes_or_no(plan.apply_suggestions)
-
-    @admin.display(description=_("computed"), ordering="computed_at")
-    def computed_column(self, plan: ItemPlan) -> str:
-        return when(plan.computed_at)
-
-    @admin.display(description=_("terms changed"), ordering="updated_at")
-    def updated_column(self, plan: ItemPlan) -> str:
-        return when(plan.updated_at)
 
     def has_add_permission(self, request):
         return False
