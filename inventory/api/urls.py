@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from inventory.api.views.counts import CountSheetViewSet
 from inventory.api.views.internal import OrderReservationViewSet, ReservationListViewSet
 from inventory.api.views.presales import OrderLinesViewSet, PreSaleViewSet
 from inventory.api.views.public import PublicCheckViewSet
@@ -34,5 +35,6 @@ router.register("purchase-orders", PurchaseOrderViewSet, basename="purchase-orde
 router.register("quotas", QuotaViewSet, basename="quotas")
 router.register("presales", PreSaleViewSet, basename="presales")
 router.register("orders", OrderLinesViewSet, basename="orders")
+router.register("count-sheets", CountSheetViewSet, basename="count-sheets")
 
 urlpatterns = router.urls

@@ -82,6 +82,13 @@ class Inventory(StockFigures, models.Model):
     sku = models.CharField(max_length=limits.SKU_MAX_LENGTH, blank=True, default="", db_default="")
     name = models.CharField(max_length=limits.PRODUCT_NAME_MAX_LENGTH, blank=True, default="", db_default="")
     created_at = models.DateTimeField(db_default=Now())
+    # What one unit is worth (null: not known): a count variance's value, ABC classes by value.
+    unit_value = models.DecimalField(
+        max_digits=limits.UNIT_VALUE_MAX_DIGITS,
+        decimal_places=limits.UNIT_VALUE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+    )
 
     # Without the sums: for joins and writes that need none of them.
     products = models.Manager()
@@ -96,6 +103,7 @@ class Inventory(StockFigures, models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(product_id__gt=0), name="inventory_product_id_positive"),
             models.UniqueConstraint(fields=["sku"], condition=~Q(sku=""), name="inventory_sku_unique"),
+            models.CheckConstraint(condition=Q(unit_value__gte=0), name="inventory_unit_value_non_negative"),
         ]
         permissions = [
             ("restock_inventory", "Can restock inventory"),

@@ -15,6 +15,7 @@ from schemathesis import GenerationMode
 
 from inventory.models import ApiClient
 from tests.api.conftest import make_client
+from tests.api.test_counts import MANAGER_PERMS as COUNT_PERMS
 from tests.api.test_presales import PRESALE_PERMS
 from tests.api.test_purchasing import PURCHASING_PERMS
 from tests.api.test_warehouses import WAREHOUSE_PERMS
@@ -75,6 +76,16 @@ CONTRACT_OPERATIONS = {
     ("post", "/api/v1/presales/{code}/end"),
     ("get", "/api/v1/orders/{order_id}/lines"),
     ("post", "/api/v1/orders/{order_id}/backorders/cancel"),
+    ("get", "/api/v1/count-sheets"),
+    ("post", "/api/v1/count-sheets"),
+    ("get", "/api/v1/count-sheets/{id}"),
+    ("post", "/api/v1/count-sheets/{id}/counts"),
+    ("post", "/api/v1/count-sheets/{id}/approve"),
+    ("post", "/api/v1/count-sheets/{id}/post"),
+    ("post", "/api/v1/count-sheets/{id}/cancel"),
+    ("get", "/api/v1/count-sheets/{id}/report"),
+    ("post", "/api/v1/count-sheets/cycle"),
+    ("get", "/api/v1/count-sheets/accuracy"),
 }
 INTERNAL_PATHS = ("/reserve", "/release", "/deduct", "/cleanup-expired", "/reservations")
 # An order's own endpoints (its lines, its backorders) are the order application's too.
@@ -152,7 +163,7 @@ def tokens(db):
     staff = make_client("backoffice", "staff")
     # The warehouse and pool endpoints' permissions, beyond a staff client's own (STAFF_CLIENT_PERMISSIONS).
     ApiClient.objects.get(name="backoffice").user.user_permissions.add(
-        *Permission.objects.filter(codename__in=(*WAREHOUSE_PERMS, *PURCHASING_PERMS, *PRESALE_PERMS))
+        *Permission.objects.filter(codename__in=(*WAREHOUSE_PERMS, *PURCHASING_PERMS, *PRESALE_PERMS, *COUNT_PERMS))
     )
     return {"internal": make_client("order-app", "internal"), "staff": staff}
 
