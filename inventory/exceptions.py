@@ -298,3 +298,70 @@ class IdempotencyKeyReused(InventoryError):
 
     def __init__(self, key: str) -> None:
         super().__init__("This Idempotency-Key was used within 24 hours with a different request.", idempotency_key=key)
+
+
+class CountSheetNotFound(_UnknownCode):
+    code = "count_sheet_not_found"
+    default_message = "No such count sheet."
+    noun = "count sheet"
+
+
+class CountSheetNotOpen(InventoryError):
+    """A count, approval or cancel of a sheet that is posted or cancelled (a post of a posted one is not)."""
+
+    code = "count_sheet_not_open"
+    status_code = 409
+    default_message = "The count sheet is posted or cancelled already."
+
+    def __init__(self, sheet_id: int, status: str) -> None:
+        super().__init__(f"Count sheet {sheet_id} is {status}.", sheet_id=sheet_id, status=status)
+
+
+class CountLineNotFound(InventoryError):
+    """A product that a list or cycle sheet does not list (a full sheet takes any product of its warehouse)."""
+
+    code = "count_line_not_found"
+    status_code = 404
+    default_message = "The count sheet does not list this product."
+
+    def __init__(self, sheet_id: int, product_ids: Sequence[int]) -> None:
+        ids = ", ".join(str(product_id) for product_id in product_ids)
+        super().__init__(
+            f"Count sheet {sheet_id} does not list product(s) {ids}.", sheet_id=sheet_id, product_ids=list(product_ids)
+        )
+
+
+class _CountNotPostable(InventoryError):
+    """A post refused because of some lines: nothing of the sheet was posted."""
+
+    status_code = 409
+    why = "cannot be posted"
+
+    def __init__(self, sheet_id: int, product_ids: Sequence[int], **details: Any) -> None:
+        ids = ", ".join(str(product_id) for product_id in product_ids)
+        super().__init__(
+            f"Count sheet {sheet_id} {self.why}: product(s) {ids}.",
+            sheet_id=sheet_id,
+            product_ids=list(product_ids),
+            **details,
+        )
+
+
+class CountIncomplete(_CountNotPostable):
+    code = "count_incomplete"
+    default_message = "Some lines of the count sheet are not counted yet."
+    why = "has lines not counted yet"
+
+
+class CountNeedsApproval(_CountNotPostable):
+    code = "count_needs_approval"
+    default_message = "Some variances are over the sheet's tolerance and need a manager's approval."
+    why = "has variances over its tolerance that nobody approved"
+
+
+class CountWouldGoNegative(_CountNotPostable):
+    """A variance larger than the level's available stock now (reserved units stay held)."""
+
+    code = "count_would_go_negative"
+    default_message = "Posting the count would leave available stock below zero."
+    why = "would leave available stock below zero"

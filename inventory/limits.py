@@ -92,6 +92,16 @@ CLIENT_NAME_PATTERN = r"^[A-Za-z0-9._@+-]{1,100}$"
 # unit is worth, for a variance's value and ABC by value) has MAX_DIGITS digits, PLACES after the point.
 UNIT_VALUE_MAX_DIGITS = 14
 UNIT_VALUE_DECIMAL_PLACES = 4
+# A tolerance in percent of the expected figure: 0 to 100, two decimal places.
+TOLERANCE_PERCENT_MAX_DIGITS = 5
+TOLERANCE_PERCENT_DECIMAL_PLACES = 2
+MAX_TOLERANCE_PERCENT = 100
+# A list sheet names 1..MAX_COUNT_LIST_PRODUCTS products; a proposed cycle sheet holds at most
+# MAX_CYCLE_SHEET_LINES, the most overdue first (a day's work for one counter).
+MAX_COUNT_LIST_PRODUCTS = 1_000
+MAX_CYCLE_SHEET_LINES = 200
+# How often an item of each ABC class is counted, in days (A monthly, B quarterly, C yearly).
+CYCLE_COUNT_INTERVAL_DAYS = {"A": 30, "B": 91, "C": 365}
 
 
 def is_sku(value: object) -> bool:

@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from inventory.api.views.counts import CountSheetViewSet
 from inventory.api.views.internal import OrderReservationViewSet, ReservationListViewSet
 from inventory.api.views.planning import ItemPlanViewSet, PlanningViewSet
 from inventory.api.views.presales import OrderLinesViewSet, PreSaleViewSet
@@ -35,6 +36,7 @@ router.register("purchase-orders", PurchaseOrderViewSet, basename="purchase-orde
 router.register("quotas", QuotaViewSet, basename="quotas")
 router.register("presales", PreSaleViewSet, basename="presales")
 router.register("orders", OrderLinesViewSet, basename="orders")
+router.register("count-sheets", CountSheetViewSet, basename="count-sheets")
 router.register("planning/items", ItemPlanViewSet, basename="planning-items")
 router.register("planning", PlanningViewSet, basename="planning")
 

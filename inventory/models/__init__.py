@@ -6,6 +6,7 @@ package changes stock: `inventory.services` is the only writer.
 """
 
 from inventory.models.api_clients import ApiClient, ApiClientRole
+from inventory.models.counts import CountLine, CountSheet, CountSheetKind, CountSheetStatus
 from inventory.models.idempotency import IdempotencyKey
 from inventory.models.ledger import InventoryLog, LogOperation
 from inventory.models.planning import AbcBasis, ItemPlan, PlanningSettings
@@ -33,6 +34,10 @@ __all__ = [
     "ApiClientRole",
     "Backorder",
     "BackorderStatus",
+    "CountLine",
+    "CountSheet",
+    "CountSheetKind",
+    "CountSheetStatus",
     "IdempotencyKey",
     "Inventory",
     "InventoryLog",

@@ -16,7 +16,8 @@ GROUP_GRANTS = (
     ("0015_quotas", "grant"),
     ("0016_purchasing", "grant"),
     ("0017_presales", "grant"),
-    ("0018_planning", "grant"),
+    ("0018_counts", "grant"),
+    ("0019_planning", "grant"),
 )
 _product_ids = itertools.count(500_000)
 

@@ -214,11 +214,12 @@ def test_the_migration_creates_the_two_groups(db, create_warehouse_groups):
         for group in Group.objects.prefetch_related("permissions")
     }
     # 0003's, then 0012's for stock per warehouse (tests/admin/test_transfers_admin.py checks those),
-    # 0015's to 0018's to see quotas, purchase orders, pre-sales and plans.
+    # 0015's to 0019's to see quotas, purchase orders and pre-sales, to count, and to see plans.
     assert perms["Warehouse staff"] == {
         *("view_inventory", "restock_inventory", "view_inventorylog", "view_reservation"),
         *("view_warehouse", "view_pool", "view_transfer", "view_stocklevel"),
         *("view_quota", "view_purchaseorder", "view_receipt", "view_presale", "view_itemplan"),
+        *("view_countsheet", "count_countsheet"),
     }
     assert {"adjust_inventory", "change_threshold_inventory", "add_inventory", "change_reservation"} <= perms[
         "Warehouse managers"

@@ -15,6 +15,7 @@ from schemathesis import GenerationMode
 
 from inventory.models import ApiClient
 from tests.api.conftest import make_client
+from tests.api.test_counts import MANAGER_PERMS as COUNT_PERMS
 from tests.api.test_planning import PLANNING_PERMS
 from tests.api.test_presales import PRESALE_PERMS
 from tests.api.test_purchasing import PURCHASING_PERMS
@@ -76,6 +77,17 @@ CONTRACT_OPERATIONS = {
     ("post", "/api/v1/presales/{code}/end"),
     ("get", "/api/v1/orders/{order_id}/lines"),
     ("post", "/api/v1/orders/{order_id}/backorders/cancel"),
+    # Count sheets (issue 17).
+    ("get", "/api/v1/count-sheets"),
+    ("post", "/api/v1/count-sheets"),
+    ("get", "/api/v1/count-sheets/{id}"),
+    ("post", "/api/v1/count-sheets/{id}/counts"),
+    ("post", "/api/v1/count-sheets/{id}/approve"),
+    ("post", "/api/v1/count-sheets/{id}/post"),
+    ("post", "/api/v1/count-sheets/{id}/cancel"),
+    ("get", "/api/v1/count-sheets/{id}/report"),
+    ("post", "/api/v1/count-sheets/cycle"),
+    ("get", "/api/v1/count-sheets/accuracy"),
     # Planning (issue 17).
     ("get", "/api/v1/planning/items"),
     ("get", "/api/v1/planning/items/{product_id}"),
@@ -160,7 +172,9 @@ def tokens(db):
     staff = make_client("backoffice", "staff")
     # The warehouse and pool endpoints' permissions, beyond a staff client's own (STAFF_CLIENT_PERMISSIONS).
     ApiClient.objects.get(name="backoffice").user.user_permissions.add(
-        *Permission.objects.filter(codename__in=(*WAREHOUSE_PERMS, *PURCHASING_PERMS, *PRESALE_PERMS, *PLANNING_PERMS))
+        *Permission.objects.filter(
+            codename__in=(*WAREHOUSE_PERMS, *PURCHASING_PERMS, *PRESALE_PERMS, *COUNT_PERMS, *PLANNING_PERMS)
+        )
     )
     return {"internal": make_client("order-app", "internal"), "staff": staff}
 

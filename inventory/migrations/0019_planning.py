@@ -23,7 +23,7 @@ grant, revoke = _groups.granting(GROUPS)
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0017_presales"),
+        ("inventory", "0018_counts"),
     ]
 
     operations = [
@@ -78,17 +78,6 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "planning settings",
                 "default_permissions": (),
             },
-        ),
-        migrations.AddField(
-            model_name="inventory",
-            name="unit_value",
-            field=models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True),
-        ),
-        migrations.AddConstraint(
-            model_name="inventory",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("unit_value__gte", 0)), name="inventory_unit_value_non_negative"
-            ),
         ),
         migrations.AddField(
             model_name="itemplan",
