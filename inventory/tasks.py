@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from inventory import metrics, services
 from inventory.digests import build_low_stock_digest
+from inventory.services.counts import propose_todays_cycle_sheets
 from inventory.services.idempotency import purge_idempotency_keys as purge_keys
 from inventory.services.planning import refresh_plans as refresh_item_plans
 
@@ -111,6 +112,16 @@ def refresh_plans() -> int | None:
         if not acquired:
             return None
         return refresh_item_plans().levels
+
+
+@shared_task(name="inventory.propose_cycle_counts", **RETRIED_ON_DATABASE_ERRORS)
+def propose_cycle_counts() -> int | None:
+    """Propose today's cycle-count sheet of each warehouse with levels due; the sheets made, None when
+    another run is at it (a second run the same day makes none: the products are on open sheets)."""
+    with advisory_lock("inventory.propose_cycle_counts") as acquired:
+        if not acquired:
+            return None
+        return len(propose_todays_cycle_sheets(today=timezone.now().date()))
 
 
 @worker_process_shutdown.connect

@@ -27,6 +27,7 @@ def test_the_expiry_job_has_its_own_queue_and_the_other_jobs_the_default_one():
     assert queue_of("inventory.send_low_stock_digest") == DEFAULT_QUEUE
     assert queue_of("inventory.purge_idempotency_keys") == DEFAULT_QUEUE
     assert queue_of("inventory.refresh_plans") == DEFAULT_QUEUE
+    assert queue_of("inventory.propose_cycle_counts") == DEFAULT_QUEUE
     assert {queue.name: queue.routing_key for queue in app.amqp.queues.values()} == {
         DEFAULT_QUEUE: DEFAULT_QUEUE,
         "expiry": "expiry",

@@ -288,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.refresh_plans",
         "schedule": crontab(hour="2", minute="30"),
     },
+    # After the planning run, so that the classes are today's: the day's sheets are there when counting starts.
+    "propose-cycle-counts": {
+        "task": "inventory.propose_cycle_counts",
+        "schedule": crontab(hour="4", minute="0"),
+    },
 }
 if INVENTORY_REBALANCE_INTERVAL:
     CELERY_BEAT_SCHEDULE["rebalance-hot-levels"] = {

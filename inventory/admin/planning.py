@@ -142,7 +142,27 @@ class PlanningSettingsForm(ServiceForm):
     b_percent = forms.DecimalField(
         label=_("B up to (%)"), min_value=Decimal("0.01"), max_value=100, decimal_places=2, help_text=_("Default 95.")
     )
-    detail_fields = {name: name for name in ("window_days", "abc_basis", "a_percent", "b_percent")}
+    a_count_days = forms.IntegerField(
+        label=_("Count A every (days)"), min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=_("Default 30.")
+    )
+    b_count_days = forms.IntegerField(
+        label=_("Count B every (days)"), min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=_("Default 91.")
+    )
+    c_count_days = forms.IntegerField(
+        label=_("Count C every (days)"), min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=_("Default 365.")
+    )
+    detail_fields = {
+        name: name
+        for name in (
+            "window_days",
+            "abc_basis",
+            "a_percent",
+            "b_percent",
+            "a_count_days",
+            "b_count_days",
+            "c_count_days",
+        )
+    }
 
     def __init__(self, data=None, *, settings: PlanningSettings):
         super().__init__(data, initial={name: getattr(settings, name) for name in self.detail_fields})

@@ -33,6 +33,8 @@ class PlanningSettings(models.Model):
     ABC classes rank the levels by their deductions over the last `window_days`, by units
     or by value (units x the product's unit value): A while the share of demand before a
     level is below `a_percent`, B below `b_percent`, C after (inventory/planning/abc.py).
+    The daily cycle count proposes a level of class X when it was not counted within
+    `x_count_days`.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
@@ -40,6 +42,10 @@ class PlanningSettings(models.Model):
     abc_basis = models.CharField(max_length=8, choices=AbcBasis.choices, default=AbcBasis.UNITS)
     a_percent = models.DecimalField(max_digits=5, decimal_places=2, default=80)
     b_percent = models.DecimalField(max_digits=5, decimal_places=2, default=95)
+    # How often a level of each class is cycle-counted, in days (A monthly, B quarterly, C yearly).
+    a_count_days = models.PositiveSmallIntegerField(default=limits.CYCLE_COUNT_INTERVAL_DAYS["A"])
+    b_count_days = models.PositiveSmallIntegerField(default=limits.CYCLE_COUNT_INTERVAL_DAYS["B"])
+    c_count_days = models.PositiveSmallIntegerField(default=limits.CYCLE_COUNT_INTERVAL_DAYS["C"])
     updated_at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -66,6 +72,10 @@ class PlanningSettings(models.Model):
     def current(cls) -> "PlanningSettings":
         """The stored settings, or the defaults (not stored) while nobody has changed them."""
         return cls.objects.filter(pk=1).first() or cls(updated_at=None)
+
+    def count_intervals(self) -> dict[str, int]:
+        """Days between cycle counts of a level, by its class."""
+        return {"A": self.a_count_days, "B": self.b_count_days, "C": self.c_count_days}
 
 
 class ItemPlan(models.Model):

@@ -79,6 +79,13 @@ def daily_demand(
     return series
 
 
+def abc_classes(warehouse_id: int) -> dict[int, str]:
+    """The ABC class the planning run gave each classed level of the warehouse: product id -> class."""
+    return dict(
+        ItemPlan.objects.filter(warehouse_id=warehouse_id).exclude(abc_class="").values_list("product_id", "abc_class")
+    )
+
+
 def item_plans() -> QuerySet[ItemPlan]:
     """Every level's plan with the level's low-stock threshold, by product then warehouse."""
     own_row = StockRow.objects.filter(

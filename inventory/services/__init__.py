@@ -22,9 +22,11 @@ from inventory.services.counts import (
     get_count_sheet,
     post_sheet,
     propose_cycle_sheet,
+    propose_todays_cycle_sheets,
     record_count,
 )
 from inventory.services.hot import make_hot, rebalance_hot_levels
+from inventory.services.planning import refresh_plans, set_item_plan, set_planning_settings
 from inventory.services.preferences import remember_language
 from inventory.services.presales import (
     cancel_backorders,
@@ -111,18 +113,22 @@ __all__ = [
     "make_hot",
     "post_sheet",
     "propose_cycle_sheet",
+    "propose_todays_cycle_sheets",
     "reactivate_api_client",
     "rebalance_hot_levels",
     "receive_purchase_order",
     "receive_transfer",
     "record_count",
+    "refresh_plans",
     "release_reservations",
     "remember_language",
     "reserve_stock",
     "restock",
     "revoke_api_client",
     "rotate_token",
+    "set_item_plan",
     "set_low_stock_threshold",
+    "set_planning_settings",
     "update_pool",
     "update_warehouse",
 ]

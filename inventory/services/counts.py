@@ -42,15 +42,27 @@ from inventory.exceptions import (
     InvalidInput,
     ProductNotFound,
 )
-from inventory.models import CountLine, CountSheet, Inventory, InventoryLog, StockLevel, StockRow
+from inventory.models import (
+    CountLine,
+    CountSheet,
+    Inventory,
+    InventoryLog,
+    PlanningSettings,
+    StockLevel,
+    StockRow,
+    Warehouse,
+)
 from inventory.parsing import has_nul
 from inventory.selectors.counts import count_reference, count_sheets, due_for_count
+from inventory.selectors.planning import abc_classes
 from inventory.services import store
 from inventory.services._validation import require_figure, require_int, require_product_id
 from inventory.services.stock import adjust_stock, warehouse_id_of
 
 Kind = CountSheet.Kind
 Status = CountSheet.Status
+# Who proposes the daily cycle-count sheets (the beat task).
+CYCLE_COUNT_ACTOR = "cycle-count"
 
 
 def create_count_sheet(
@@ -125,6 +137,27 @@ def propose_cycle_sheet(
         product_ids=[item.product_id for item in due],
         **sheet_options,
     )
+
+
+def propose_todays_cycle_sheets(*, today: date, actor: str = CYCLE_COUNT_ACTOR) -> list[CountSheet]:
+    """Today's cycle-count sheet of every warehouse that has levels due, by the levels' ABC classes
+    (the planning run's; a level it has not classed counts as C) and the settings' intervals.
+
+    A product on an open sheet is not proposed again, so a second run on one day adds nothing.
+    """
+    intervals = PlanningSettings.current().count_intervals()
+    proposed = []
+    for warehouse in Warehouse.objects.order_by("priority", "code"):
+        sheet = propose_cycle_sheet(
+            warehouse=warehouse.code,
+            today=today,
+            actor=actor,
+            classes=abc_classes(warehouse.pk),
+            intervals=intervals,
+        )
+        if sheet is not None:
+            proposed.append(sheet)
+    return proposed
 
 
 def record_count(*, sheet_id: int, product_id: int, counted: int, actor: str) -> CountLine:

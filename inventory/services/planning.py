@@ -145,12 +145,19 @@ def set_planning_settings(
     abc_basis: str | None = None,
     a_percent: Decimal | float | str | None = None,
     b_percent: Decimal | float | str | None = None,
+    a_count_days: int | None = None,
+    b_count_days: int | None = None,
+    c_count_days: int | None = None,
 ) -> PlanningSettings:
-    """Change the run's terms; they apply from its next run."""
+    """Change the run's terms and the cycle counts' intervals; they apply from the next runs."""
+    days = {"a_count_days": a_count_days, "b_count_days": b_count_days, "c_count_days": c_count_days}
     with transaction.atomic():
         settings = PlanningSettings.objects.select_for_update().get_or_create(pk=1)[0]
         if window_days is not None:
             settings.window_days = require_int("window_days", window_days, minimum=7, maximum=limits.MAX_PLANNING_DAYS)
+        for name, value in days.items():
+            if value is not None:
+                setattr(settings, name, require_int(name, value, minimum=1, maximum=limits.MAX_PLANNING_DAYS))
         if abc_basis is not None:
             if abc_basis not in AbcBasis.values:
                 raise InvalidInput('abc_basis must be "units" or "value".', abc_basis=abc_basis)

@@ -107,15 +107,22 @@ def test_the_reorder_report_and_its_csv(client_for, staff, steady, item):
 def test_the_settings(client_for, manager, staff):
     assert client_for(staff).get(SETTINGS).status_code == 403
     client = client_for(manager)
-    refused = client.post(SETTINGS, {"window_days": "30", "abc_basis": "units", "a_percent": "90", "b_percent": "80"})
+    days = {"a_count_days": "30", "b_count_days": "91", "c_count_days": "365"}
+    refused = client.post(
+        SETTINGS, {"window_days": "30", "abc_basis": "units", "a_percent": "90", "b_percent": "80", **days}
+    )
     assert refused.status_code == 200
     assert not PlanningSettings.objects.exists()
 
-    saved = client.post(SETTINGS, {"window_days": "30", "abc_basis": "value", "a_percent": "70", "b_percent": "90"})
+    saved = client.post(
+        SETTINGS,
+        {"window_days": "30", "abc_basis": "value", "a_percent": "70", "b_percent": "90", **days, "a_count_days": "7"},
+    )
 
     assert saved.status_code == 302
     settings = PlanningSettings.current()
     assert (settings.window_days, settings.abc_basis, settings.a_percent, settings.b_percent) == (30, "value", 70, 90)
+    assert settings.count_intervals() == {"A": 7, "B": 91, "C": 365}
 
 
 def test_who_may(client_for, staff, viewer, steady):
@@ -148,7 +155,7 @@ def test_every_parameter_of_the_planning_pages_with_each_tricky_value(client_for
         for field in ("lead_time_days", "service_level", "apply_suggestions"):
             body = {"lead_time_days": "7", "service_level": "0.95", field: text}
             assert client.post(terms_url(steady), body).status_code < 500, (field, text)
-        for field in ("window_days", "abc_basis", "a_percent", "b_percent"):
+        for field in ("window_days", "abc_basis", "a_percent", "b_percent", "a_count_days"):
             body = {"window_days": "90", "abc_basis": "units", "a_percent": "80", "b_percent": "95", field: text}
             assert client.post(SETTINGS, body).status_code < 500, (field, text)
         for page in ("change", "terms", "history"):

@@ -195,14 +195,29 @@ def test_the_reorder_report(lead, steady, make_item):
 def test_settings_read_and_changed_and_hostile_ones_refused(lead, looker):
     assert looker.get(SETTINGS).json() | {"updated_at": None} == {
         "window_days": 90,
+        "a_count_days": 30,
+        "b_count_days": 91,
+        "c_count_days": 365,
         "abc_basis": "units",
         "a_percent": 80.0,
         "b_percent": 95.0,
         "updated_at": None,
     }
-    changed = lead.post(f"{SETTINGS}/change", {"abc_basis": "value", "a_percent": 70.5}, format="json")
+    changed = lead.post(
+        f"{SETTINGS}/change", {"abc_basis": "value", "a_percent": 70.5, "a_count_days": 14}, format="json"
+    )
     assert (changed.status_code, changed.json()["abc_basis"], changed.json()["a_percent"]) == (200, "value", 70.5)
-    for body in ({"a_percent": 96}, {"b_percent": 100.5}, {"window_days": 6}, {"abc_basis": "weight"}, {"x": 1}):
+    assert changed.json()["a_count_days"] == 14
+    for body in (
+        {"a_percent": 96},
+        {"b_percent": 100.5},
+        {"window_days": 6},
+        {"abc_basis": "weight"},
+        {"x": 1},
+        {"a_count_days": 0},
+        {"c_count_days": 367},
+        {"b_count_days": "30"},
+    ):
         response = lead.post(f"{SETTINGS}/change", body, format="json")
         assert (response.status_code, error_code(response)) == (400, "validation_error"), body
     settings = PlanningSettings.current()

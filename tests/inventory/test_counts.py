@@ -20,7 +20,7 @@ from inventory.exceptions import (
     InvalidInput,
     ProductNotFound,
 )
-from inventory.models import CountLine, CountSheet, Inventory, InventoryLog
+from inventory.models import CountLine, CountSheet, Inventory, InventoryLog, ItemPlan
 from inventory.selectors import ledger_discrepancies
 from inventory.selectors.counts import (
     accuracy_by_day,
@@ -473,6 +473,37 @@ class TestCycle:
         with pytest.raises(InvalidInput):
             services.propose_cycle_sheet(warehouse="default", today=today, actor="b", intervals={"A": 0})
         assert not CountSheet.objects.exists()
+
+
+class TestTodaysCycleSheets:
+    def test_every_warehouse_by_the_planning_runs_classes_and_the_settings_intervals(self, make_item, warehouse):
+        other = warehouse("north-1")
+        fast, slow, unclassed = (make_item() for _ in range(3))
+        default = fast.levels.get().warehouse_id
+        counted_on_sheet([fast, slow, unclassed], days_ago=40)
+        services.restock(product_id=slow.product_id, quantity=5, warehouse="north-1", actor="setup")
+        ItemPlan.objects.create(product_id=fast.product_id, warehouse_id=default, abc_class="A")
+        ItemPlan.objects.create(product_id=slow.product_id, warehouse_id=default, abc_class="C")
+        ItemPlan.objects.create(product_id=slow.product_id, warehouse_id=other.pk, abc_class="A")
+        services.set_planning_settings(c_count_days=30, actor="lead")
+        today = timezone.localdate()
+
+        sheets = services.propose_todays_cycle_sheets(today=today)
+
+        # default: A due after 30 days, and C now too (every 30 days); north-1: its level never counted.
+        assert {(s.warehouse.code, tuple(sorted(line.product_id for line in s.lines.all()))) for s in sheets} == {
+            ("default", tuple(sorted((fast.product_id, slow.product_id, unclassed.product_id)))),
+            ("north-1", (slow.product_id,)),
+        }
+        assert {s.actor for s in sheets} == {"cycle-count"}
+        assert services.propose_todays_cycle_sheets(today=today) == []  # all on open sheets now
+
+    def test_the_settings_intervals_decide(self, make_item):
+        item = make_item()
+        ItemPlan.objects.create(product_id=item.product_id, warehouse_id=item.levels.get().warehouse_id, abc_class="B")
+        counted_on_sheet([item], days_ago=40)
+
+        assert services.propose_todays_cycle_sheets(today=timezone.localdate()) == []  # B: every 91 days
 
 
 def counted_on_sheet(items: list[Inventory], *, days_ago: int) -> CountSheet:

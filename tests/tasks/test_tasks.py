@@ -9,7 +9,7 @@ from django.db import IntegrityError, OperationalError, connection
 from django.db.models.functions import Now
 
 from inventory import tasks
-from inventory.models import IdempotencyKey, InventoryLog, ItemPlan, Reservation
+from inventory.models import CountSheet, IdempotencyKey, InventoryLog, ItemPlan, Reservation
 from tests.inventory.helpers import assert_invariants, stock_of
 from tests.inventory.test_services_reserve import make_overdue, reserve
 
@@ -113,6 +113,7 @@ def test_the_tasks_are_acknowledged_after_they_run():
         tasks.send_low_stock_digest,
         tasks.purge_idempotency_keys,
         tasks.refresh_plans,
+        tasks.propose_cycle_counts,
     ):
         assert task.acks_late
 
@@ -168,6 +169,16 @@ def test_purge_deletes_the_idempotency_keys_older_than_a_day():
     assert tasks.purge_idempotency_keys.apply().get() == 1
 
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["recent"]
+
+
+def test_the_cycle_count_proposes_todays_sheet_once(make_item):
+    products = {make_item(available_stock=3).product_id for _ in range(2)}
+
+    assert tasks.propose_cycle_counts.apply().get() == 1
+    assert tasks.propose_cycle_counts.apply().get() == 0
+
+    (sheet,) = CountSheet.objects.all()
+    assert (sheet.kind, set(sheet.lines.values_list("product_id", flat=True))) == ("cycle", products)
 
 
 def test_the_planning_run_plans_every_level(make_item):

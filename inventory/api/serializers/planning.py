@@ -186,11 +186,17 @@ class ReorderLineSerializer(serializers.Serializer):
     suggested_quantity = serializers.IntegerField(help_text="Up to reorder point + reorder quantity.")
 
 
+COUNT_DAYS_HELP = "Days between cycle counts of a level of class {}: 1 to 366."
+
+
 class PlanningSettingsSerializer(serializers.Serializer):
     window_days = serializers.IntegerField(help_text="Days of demand the run reads.")
     abc_basis = serializers.ChoiceField(choices=AbcBasis.choices)
     a_percent = PercentField(help_text="A while the share of demand before a level is below this.")
     b_percent = PercentField(help_text="B while it is below this; C after.")
+    a_count_days = serializers.IntegerField(help_text=COUNT_DAYS_HELP.format("A"))
+    b_count_days = serializers.IntegerField(help_text=COUNT_DAYS_HELP.format("B"))
+    c_count_days = serializers.IntegerField(help_text=COUNT_DAYS_HELP.format("C"))
     updated_at = UTCDateTimeField(allow_null=True, help_text="null: the defaults, never changed.")
 
 
@@ -203,3 +209,12 @@ class PlanningSettingsInputSerializer(StrictInputSerializer):
     abc_basis = serializers.ChoiceField(choices=AbcBasis.choices, required=False)
     a_percent = PercentField(required=False)
     b_percent = PercentField(required=False, help_text="Above a_percent.")
+    a_count_days = StrictIntegerField(
+        required=False, min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=COUNT_DAYS_HELP.format("A")
+    )
+    b_count_days = StrictIntegerField(
+        required=False, min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=COUNT_DAYS_HELP.format("B")
+    )
+    c_count_days = StrictIntegerField(
+        required=False, min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=COUNT_DAYS_HELP.format("C")
+    )
