@@ -8,7 +8,7 @@ which part is down instead of the whole target vanishing.
 
 import logging
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from django.db import DatabaseError
@@ -16,7 +16,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from inventory.metrics import definitions as d
-from inventory.selectors import monitoring
+from inventory.selectors import counts, monitoring
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,9 @@ def _read() -> Iterator[Metric]:
     yield _per_warehouse(d.SOLD_UNITS_30D, {code: t.sold_units for code, t in turnover.items()})
     yield _per_warehouse(d.AVERAGE_ON_HAND_30D, {code: t.average_on_hand for code, t in turnover.items()})
     yield _per_warehouse(d.TURNOVER_30D, {code: t.ratio for code, t in turnover.items() if t.ratio is not None})
+    accuracy = counts.accuracy_by_warehouse(since=timezone.localdate(now) - timedelta(days=30))
+    yield _per_warehouse(d.COUNTED_LINES_30D, {code: figures.lines for code, figures in accuracy.items()})
+    yield _per_warehouse(d.COUNT_ACCURACY_30D, {code: float(figures.share) for code, figures in accuracy.items()})
 
 
 def _family(figure: d.Figure) -> GaugeMetricFamily:

@@ -96,6 +96,18 @@ TURNOVER_30D = Figure(
     ("warehouse",),
 )
 
+COUNT_ACCURACY_30D = Figure(
+    "inventory_count_accuracy_30d",
+    "Share of the lines counted on posted count sheets in the last 30 days whose count was within the sheet's "
+    "tolerance (absent where nothing was counted).",
+    ("warehouse",),
+)
+COUNTED_LINES_30D = Figure(
+    "inventory_counted_lines_30d",
+    "Lines counted on posted count sheets in the last 30 days.",
+    ("warehouse",),
+)
+
 FIGURES = (
     DATABASE_UP,
     OVERSOLD_ROWS,
@@ -106,6 +118,8 @@ FIGURES = (
     SOLD_UNITS_30D,
     AVERAGE_ON_HAND_30D,
     TURNOVER_30D,
+    COUNT_ACCURACY_30D,
+    COUNTED_LINES_30D,
 )
 
 

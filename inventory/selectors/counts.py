@@ -86,7 +86,7 @@ class Accuracy:
     """Of the counted lines of posted sheets (per sheet, or per day counted): how many, how many
     within their sheet's tolerance, and the share (None with no line)."""
 
-    key: int | date
+    key: int | date | str
     lines: int
     within: int
 
@@ -108,6 +108,21 @@ def accuracy_by_day(*, warehouse: str | None = None, since: date | None = None) 
         lines = lines.filter(day__gte=since)
     rows = lines.values("day").annotate(**_accuracy_figures()).order_by("day")
     return [Accuracy(row["day"], row["lines"], row["within"]) for row in rows]
+
+
+def accuracy_by_warehouse(*, since: date) -> dict[str, Accuracy]:
+    """Counting accuracy per warehouse (by code) of the lines counted on posted sheets since `since`."""
+    rows = (
+        _posted_lines(None)
+        .filter(counted_at__date__gte=since)
+        .values("sheet__warehouse__code")
+        .annotate(**_accuracy_figures())
+        .order_by()
+    )
+    return {
+        row["sheet__warehouse__code"]: Accuracy(row["sheet__warehouse__code"], row["lines"], row["within"])
+        for row in rows
+    }
 
 
 def _posted_lines(warehouse: str | None) -> QuerySet[CountLine]:

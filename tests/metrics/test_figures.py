@@ -129,3 +129,25 @@ def test_a_failing_database_leaves_the_counters_and_says_so(scrape, monkeypatch)
     assert value(samples, "inventory_database_figures_up") == 0
     assert ("inventory_oversold_rows", frozenset()) not in samples
     assert any(name.startswith("python_gc_") for name, _ in samples)
+
+
+def test_counting_accuracy_is_the_share_of_lines_within_tolerance_per_warehouse(scrape, make_item):
+    exact, off, uncounted_warehouse = make_item(available_stock=10), make_item(available_stock=10), "north"
+    sheet = services.create_count_sheet(
+        warehouse="default",
+        kind="list",
+        product_ids=[exact.product_id, off.product_id],
+        actor="lead",
+        tolerance_units=1,
+    )
+    services.record_count(sheet_id=sheet.pk, product_id=exact.product_id, counted=10, actor="counter")
+    services.record_count(sheet_id=sheet.pk, product_id=off.product_id, counted=7, actor="counter")
+    assert value(scrape(), "inventory_counted_lines_30d", warehouse="default") == 0  # not posted yet
+
+    services.approve_lines(sheet_id=sheet.pk, product_ids=[off.product_id], actor="lead")
+    services.post_sheet(sheet_id=sheet.pk, actor="lead")
+    samples = scrape()
+
+    assert value(samples, "inventory_counted_lines_30d", warehouse="default") == 2
+    assert value(samples, "inventory_count_accuracy_30d", warehouse="default") == 0.5
+    assert ("inventory_count_accuracy_30d", frozenset({("warehouse", uncounted_warehouse)})) not in samples
