@@ -23,6 +23,7 @@ from inventory import metrics, services
 from inventory.digests import build_low_stock_digest
 from inventory.services.idempotency import purge_idempotency_keys as purge_keys
 from inventory.services.planning import refresh_plans as refresh_item_plans
+from inventory.services.snapshots import take_snapshot as take_day_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,17 @@ def refresh_plans() -> int | None:
         if not acquired:
             return None
         return refresh_item_plans().levels
+
+
+@shared_task(name="inventory.take_snapshot", **RETRIED_ON_DATABASE_ERRORS)
+def take_snapshot() -> int | None:
+    """Snapshot yesterday's changed rows (UTC); the rows added (0 on a second run), None when another run is at it."""
+    with advisory_lock("inventory.take_snapshot") as acquired:
+        if not acquired:
+            return None
+        added = take_day_snapshot()
+    logger.info("took the daily snapshot", extra={"rows": added})
+    return added
 
 
 @worker_process_shutdown.connect
