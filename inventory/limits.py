@@ -6,7 +6,7 @@ them can disagree on a range.
 """
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 # Identifiers (the contract's "Conventions").
 MAX_PRODUCT_ID = 2**63 - 1
@@ -147,7 +147,5 @@ DEFAULT_SERVICE_LEVEL = 0.95
 # of the day's entries of the same row is the row's newer state, and the day's figure is
 # the row after its newest entry. A stock row's lock is never held that long.
 SNAPSHOT_LATE_ENTRY_GRACE = timedelta(hours=1)
-# Past days' figures are asked for from this day on (before it: no stock was kept here).
-FIRST_HISTORY_DATE = date(2000, 1, 1)
 # How many snapshot rows one INSERT carries (the first snapshot holds every row).
 SNAPSHOT_BATCH_SIZE = 5000

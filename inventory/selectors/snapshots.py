@@ -8,12 +8,19 @@ level's dropped buckets included (their snapshots stay).
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
-from inventory.models import InventoryLog, StockLevel, StockRow, StockSnapshot
+from inventory.exceptions import ProductNotFound
+from inventory.models import Inventory, InventoryLog, StockLevel, StockRow, StockSnapshot
 from inventory.services.snapshots import ROW, day_end
+
+
+def _end_of(day: date) -> datetime:
+    """The end of `day`, UTC; of today for a later day (the ledger holds nothing later, and 9999-12-31 has no end)."""
+    return day_end(min(day, timezone.now().astimezone(UTC).date()))
 
 
 @dataclass
@@ -32,7 +39,7 @@ class LevelOnDay:
 
 def levels_existing_on(day: date, *, product_id: int | None = None, warehouse_id: int | None = None) -> QuerySet:
     """The levels created before `day` ended, of a product (by warehouse priority) or a warehouse (by product)."""
-    levels = StockLevel.objects.filter(created_at__lt=day_end(day)).select_related("warehouse")
+    levels = StockLevel.objects.filter(created_at__lt=_end_of(day)).select_related("warehouse")
     if product_id is not None:
         levels = levels.filter(product_id=product_id).order_by("warehouse__priority", "warehouse__code")
     if warehouse_id is not None:
@@ -72,7 +79,7 @@ def _row_figures(day: date, levels: dict) -> dict[tuple, tuple[int, int]]:
             figures[(product_id, warehouse_id, bucket)] = (available, reserved)
             since[level] = min(since.get(level, last_entry_id), last_entry_id)
     live_rows = StockRow.objects.filter(
-        product_id__in=products, warehouse_id__in=warehouses, created_at__lt=day_end(day)
+        product_id__in=products, warehouse_id__in=warehouses, created_at__lt=_end_of(day)
     ).values_list(*ROW)
     for row in live_rows:
         if row[:2] in levels and row not in figures:
@@ -81,7 +88,7 @@ def _row_figures(day: date, levels: dict) -> dict[tuple, tuple[int, int]]:
     for level in levels:
         read |= Q(product_id=level[0], warehouse_id=level[1], id__gt=since.get(level, 0))
     newest = (
-        InventoryLog.objects.filter(read, created_at__lt=day_end(day))
+        InventoryLog.objects.filter(read, created_at__lt=_end_of(day))
         .order_by()
         .values(*ROW)
         .annotate(last_id=Max("id"))
@@ -107,3 +114,31 @@ def _latest_snapshots(day: date, products: set[int], warehouses: set[int]):
     return StockSnapshot.objects.filter(
         product_id__in=products, warehouse_id__in=warehouses, day=Subquery(latest_day)
     ).values_list(*ROW, "available", "reserved", "last_entry_id")
+
+
+@dataclass
+class ProductOnDay:
+    """A product at the end of a day: its levels then, and their sums."""
+
+    product_id: int
+    date: date
+    levels: list[LevelOnDay]
+
+    @property
+    def available_stock(self) -> int:
+        return sum(level.available_stock for level in self.levels)
+
+    @property
+    def reserved_stock(self) -> int:
+        return sum(level.reserved_stock for level in self.levels)
+
+    @property
+    def total_stock(self) -> int:
+        return self.available_stock + self.reserved_stock
+
+
+def product_on(day: date, product_id: int) -> ProductOnDay:
+    """A product's levels at the end of `day`; ProductNotFound if it has no record."""
+    if not Inventory.products.filter(product_id=product_id).exists():
+        raise ProductNotFound(product_id)
+    return ProductOnDay(product_id, day, level_figures_on(day, product_id=product_id))
