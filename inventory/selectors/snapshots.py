@@ -8,14 +8,26 @@ level's dropped buckets included (their snapshots stay).
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from inventory.exceptions import ProductNotFound
 from inventory.models import Inventory, InventoryLog, StockLevel, StockRow, StockSnapshot
-from inventory.services.snapshots import ROW, day_end
+
+# A stock row's key, as the ledger and the snapshots name it.
+ROW = ("product_id", "warehouse_id", "bucket")
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC that begins `day`."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def day_end(day: date) -> datetime:
+    """Midnight UTC that ends `day`: its entries were created before it."""
+    return day_start(day + timedelta(days=1))
 
 
 def _end_of(day: date) -> datetime:

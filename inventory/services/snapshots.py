@@ -7,7 +7,7 @@ id: a row's lock orders its entries) created before that end; an entry belongs t
 day its transaction started (`created_at` is `now()`). Nothing here changes stock.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 
 from django.db import transaction
@@ -17,18 +17,7 @@ from django.utils import timezone
 from inventory import limits
 from inventory.exceptions import InvalidInput
 from inventory.models import InventoryLog, StockSnapshot
-
-ROW = ("product_id", "warehouse_id", "bucket")
-
-
-def day_start(day: date) -> datetime:
-    """Midnight UTC that begins `day`."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def day_end(day: date) -> datetime:
-    """Midnight UTC that ends `day`: its entries were created before it."""
-    return day_start(day + timedelta(days=1))
+from inventory.selectors.snapshots import ROW, day_end, day_start
 
 
 def yesterday() -> date:

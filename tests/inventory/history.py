@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from inventory.models import Inventory, InventoryLog, LogOperation, StockRow
-from inventory.services.snapshots import day_end
+from inventory.selectors.snapshots import day_end
 
 
 @dataclass
