@@ -28,12 +28,13 @@ def take_snapshot(day: date | None = None) -> int:
     """Snapshot the rows `day` (default: yesterday, UTC) changed; the count of rows added.
 
     Idempotent per day: a second run finds the rows stored and adds none (an entry that
-    committed late, after the first run, adds its row). Refuses a day not over yet.
+    committed late, after the first run, adds its row). Refuses a day not over yet (InvalidInput).
     """
     day = yesterday() if day is None else day
+    # A day not over could still change; the calendar's first has no grace before it to read.
+    if not date.min < day <= yesterday():
+        raise InvalidInput(f"Only a day that is over (UTC) can be snapshotted, not {day}.", day=str(day))
     end = day_end(day)
-    if end > timezone.now():
-        raise InvalidInput(f"{day} has not ended yet (UTC): it cannot be snapshotted.", day=str(day))
     with transaction.atomic():
         before = StockSnapshot.objects.filter(day=day).count()
         snapshots = _snapshots(day, end, first=not StockSnapshot.objects.exists())
