@@ -9,11 +9,12 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from inventory import tasks
+from inventory import services, tasks
 from inventory.exceptions import InvalidInput
-from inventory.models import LogOperation, StockSnapshot, Warehouse
+from inventory.models import LogOperation, StockLevel, StockRow, StockSnapshot, Warehouse
 from inventory.selectors import ledger_discrepancies
 from inventory.selectors.snapshots import figures_of, level_figures_on, levels_existing_on
+from inventory.services import ReservationLine
 from inventory.services.snapshots import take_snapshot, yesterday
 from tests.inventory.history import at, days_back, expected_levels, make_rows, random_history, write
 
@@ -155,3 +156,20 @@ def test_beat_runs_it_after_midnight_utc_and_a_lost_worker_redelivers_it(setting
     assert entry["task"] == tasks.take_snapshot.name == "inventory.take_snapshot"
     assert entry["schedule"].hour == {0}
     assert tasks.take_snapshot.acks_late
+
+
+def test_todays_figures_of_a_hot_level_changed_by_the_services_equal_its_rows(make_item, actor):
+    """Real reserves, payments and cancellations spread over a hot level's rows: now is the rows' own sums."""
+    product_id = make_item(available_stock=100).product_id
+    services.make_hot(product_id=product_id, buckets=4, actor=actor)
+    for number in range(6):
+        services.reserve_stock(order_id=f"snap-{number}", lines=[ReservationLine(product_id, 3 + number)], actor=actor)
+    services.deduct_reservations(order_id="snap-1", actor=actor)
+    services.release_reservations(order_id="snap-2", actor=actor)
+    services.restock(product_id=product_id, quantity=7, actor=actor)
+    assert take_snapshot() == 0  # nothing was written before today
+    level = StockLevel.objects.get(product_id=product_id)
+    (answer,) = level_figures_on(timezone.now().date(), product_id=product_id)
+    assert (answer.available_stock, answer.reserved_stock) == (level.available_stock, level.reserved_stock)
+    assert StockRow.objects.filter(product_id=product_id).count() == 4
+    assert list(ledger_discrepancies(product_id=product_id)) == []
