@@ -6,6 +6,7 @@ them can disagree on a range.
 """
 
 import re
+from datetime import timedelta
 
 # Identifiers (the contract's "Conventions").
 MAX_PRODUCT_ID = 2**63 - 1
@@ -150,3 +151,11 @@ DEFAULT_LEAD_TIME_DAYS = 7
 DEFAULT_DEMAND_WINDOW_DAYS = 90
 MIN_SERVICE_LEVEL = 0.5
 DEFAULT_SERVICE_LEVEL = 0.95
+
+# Snapshots (docs/snapshots.md). A day's snapshot also reads the entries created this long
+# before the day began: a transaction that started before midnight but committed after one
+# of the day's entries of the same row is the row's newer state, and the day's figure is
+# the row after its newest entry. A stock row's lock is never held that long.
+SNAPSHOT_LATE_ENTRY_GRACE = timedelta(hours=1)
+# How many snapshot rows one INSERT carries (the first snapshot holds every row).
+SNAPSHOT_BATCH_SIZE = 5000

@@ -24,6 +24,7 @@ from inventory.digests import build_low_stock_digest
 from inventory.services.counts import propose_todays_cycle_sheets
 from inventory.services.idempotency import purge_idempotency_keys as purge_keys
 from inventory.services.planning import refresh_plans as refresh_item_plans
+from inventory.services.snapshots import take_snapshot as take_day_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,17 @@ def propose_cycle_counts() -> int | None:
         if not acquired:
             return None
         return len(propose_todays_cycle_sheets(today=timezone.now().date()))
+
+
+@shared_task(name="inventory.take_snapshot", **RETRIED_ON_DATABASE_ERRORS)
+def take_snapshot() -> int | None:
+    """Snapshot yesterday's changed rows (UTC); the rows added (0 on a second run), None when another run is at it."""
+    with advisory_lock("inventory.take_snapshot") as acquired:
+        if not acquired:
+            return None
+        added = take_day_snapshot()
+    logger.info("took the daily snapshot", extra={"rows": added})
+    return added
 
 
 @worker_process_shutdown.connect

@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.propose_cycle_counts",
         "schedule": crontab(hour="4", minute="0"),
     },
+    # Yesterday's figures of every changed row, once its last transactions have committed (docs/snapshots.md).
+    "take-snapshot": {
+        "task": "inventory.take_snapshot",
+        "schedule": crontab(hour="0", minute="10"),
+    },
 }
 if INVENTORY_REBALANCE_INTERVAL:
     CELERY_BEAT_SCHEDULE["rebalance-hot-levels"] = {

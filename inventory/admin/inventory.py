@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -54,6 +55,7 @@ from inventory.admin.forms import (
 from inventory.admin.paginator import EstimatedCountPaginator
 from inventory.admin.presentation import column, domain_message, figure, item_link, stock_badge, when
 from inventory.admin.reservations import EXPIRING_SOON
+from inventory.admin.snapshots import stock_on_day_view
 from inventory.exceptions import InventoryError
 from inventory.limits import SKU_MAX_LENGTH
 from inventory.models import Inventory, StockLevel, StockRow, Warehouse
@@ -447,6 +449,7 @@ class InventoryAdmin(StrictModelAdmin):
             path("threshold/", wrap(self.bulk_threshold_view), name="inventory_inventory_bulk_threshold"),
             path("import/", wrap(self.import_view), name="inventory_inventory_import"),
             path("export/", wrap(self.export_view), name="inventory_inventory_export"),
+            path("on-a-day/", wrap(partial(stock_on_day_view, self)), name="inventory_inventory_on_day"),
             *stock_urls,
             *super().get_urls(),
         ]

@@ -9,6 +9,7 @@ from inventory.api.views.presales import OrderLinesViewSet, PreSaleViewSet
 from inventory.api.views.public import PublicCheckViewSet
 from inventory.api.views.purchasing import AvailableToPromiseViewSet, PurchaseOrderViewSet
 from inventory.api.views.quotas import QuotaViewSet
+from inventory.api.views.snapshots import ProductHistoryViewSet, WarehouseHistoryViewSet
 from inventory.api.views.staff import InventoryViewSet
 from inventory.api.views.transfers import TransferViewSet
 from inventory.api.views.warehouses import PoolViewSet, WarehouseViewSet
@@ -28,8 +29,10 @@ router.register("inventory/reservations", ReservationListViewSet, basename="rese
 router.register("inventory", OrderReservationViewSet, basename="order-reservations")
 router.register("inventory/check", PublicCheckViewSet, basename="inventory-check")
 router.register("inventory", AvailableToPromiseViewSet, basename="inventory-atp")
+router.register("inventory", ProductHistoryViewSet, basename="inventory-history")
 router.register("inventory", InventoryViewSet, basename="inventory")
 router.register("transfers", TransferViewSet, basename="transfers")
+router.register("warehouses", WarehouseHistoryViewSet, basename="warehouses-history")
 router.register("warehouses", WarehouseViewSet, basename="warehouses")
 router.register("pools", PoolViewSet, basename="pools")
 router.register("purchase-orders", PurchaseOrderViewSet, basename="purchase-orders")

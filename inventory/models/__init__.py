@@ -22,6 +22,7 @@ from inventory.models.purchasing import (
 )
 from inventory.models.quotas import Quota, QuotaStatus
 from inventory.models.reservations import Reservation, ReservationStatus
+from inventory.models.snapshots import StockSnapshot
 from inventory.models.stock import Inventory, InventoryRowCount, StockLevel, StockRow
 from inventory.models.transfers import OPEN_TRANSFER_STATUSES, Transfer, TransferLine, TransferStatus
 from inventory.models.warehouses import Pool, PoolStrategy, Warehouse
@@ -61,6 +62,7 @@ __all__ = [
     "StaffPreference",
     "StockLevel",
     "StockRow",
+    "StockSnapshot",
     "Transfer",
     "TransferLine",
     "TransferStatus",

@@ -95,6 +95,9 @@ CONTRACT_OPERATIONS = {
     ("get", "/api/v1/planning/reorder"),
     ("get", "/api/v1/planning/settings"),
     ("post", "/api/v1/planning/settings/change"),
+    # A past day's figures (issue 18).
+    ("get", "/api/v1/inventory/{product_id}/history"),
+    ("get", "/api/v1/warehouses/{code}/history"),
 }
 INTERNAL_PATHS = ("/reserve", "/release", "/deduct", "/cleanup-expired", "/reservations")
 # An order's own endpoints (its lines, its backorders) are the order application's too.
