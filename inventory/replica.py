@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from inventory.models import ApiClient
 
@@ -203,7 +204,7 @@ def replica_reads(view):
             return view(owner, request, *args, **kwargs)
         token = _may_read.set(True)
         try:
-            return view(owner, request, *args, **kwargs)
+            return _rendered(view(owner, request, *args, **kwargs))
         except (OperationalError, InterfaceError):
             _replica_failed()
         finally:
@@ -211,6 +212,14 @@ def replica_reads(view):
         return view(owner, request, *args, **kwargs)
 
     return wrapped
+
+
+def _rendered(response):
+    # A page's querysets are lazy (the admin's list of rows): rendered here, they read where the
+    # view may. DRF's answers are rendered later by DRF, from data its serializers already read.
+    if isinstance(response, TemplateResponse):
+        response.render()
+    return response
 
 
 def _replica_failed() -> None:
