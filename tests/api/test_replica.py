@@ -7,6 +7,7 @@ started for real. Skipped without DATABASE_REPLICA_URL, except in CI, where that
 
 import os
 import re
+import socket
 import statistics
 import subprocess
 import time
@@ -222,6 +223,25 @@ def test_the_replica_stopping_mid_test_falls_back_and_starting_brings_it_back(
     assert _listed(staff) == {42: 7}
     assert query_aliases[-1] == "replica"
     assert client.get("/readyz").json()["replica"] == "ok"
+
+
+def test_with_redis_down_a_signed_in_caller_reads_from_the_primary(staff, anon, product, settings, query_aliases):
+    _seconds_until_replica_has(product(product_id=42, available_stock=7).product_id)
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        closed = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": closed,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+    assert _listed(staff) == {42: 7}
+    assert query_aliases[-1] == "default"  # its pin cannot be read: as if pinned
+    assert anon.get(f"{API}/inventory/check/42").status_code == 200
+    assert query_aliases[-1] == "replica"  # an anonymous caller writes nothing
 
 
 @pytest.mark.parametrize(
