@@ -118,6 +118,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # (lists, log pages, the dashboard, the public checks) read from it while it keeps up.
 if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    # A physical standby holds every database of the primary under the same names: it reads the one
+    # DATABASE_URL names, whatever the replica's URL says (a process given another DATABASE_URL, as
+    # the tests' and the benchmark's are, can never read another database's rows there).
+    DATABASES["replica"]["NAME"] = DATABASES["default"]["NAME"]
     DATABASES["replica"].update(
         ATOMIC_REQUESTS=False, CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True
     )
