@@ -107,10 +107,10 @@ def replica_state() -> ReplicaState:
     if not _checking.acquire(blocking=False):
         return last or ReplicaState(UNCHECKED)
     try:
-        _last_state = _check()
+        state = _last_state = _check()
     finally:
         _checking.release()
-    return _last_state
+    return state
 
 
 def forget_state() -> None:
