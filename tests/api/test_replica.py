@@ -1,8 +1,8 @@
 """Reads from a real streaming replica (.ci/replica: port 5433, made with pg_basebackup from the primary).
 
-Each test proves where a read went twice over: the alias of the connection that ran the list's
-query, and that connection answering `pg_is_in_recovery()`. The replica is paused, stopped and
-started for real. Skipped without DATABASE_REPLICA_URL, except in CI, where that is a failure.
+Each test proves where a read went by the alias of the connection that ran its queries, and the
+first that this alias's connection is a standby (`pg_is_in_recovery()`) of the same database. The
+replica is paused, stopped and started for real. Skipped without DATABASE_REPLICA_URL, except in CI, where that is a failure.
 """
 
 import os
