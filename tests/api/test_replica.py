@@ -2,7 +2,8 @@
 
 Each test proves where a read went by the alias of the connection that ran its queries, and the
 first that this alias's connection is a standby (`pg_is_in_recovery()`) of the same database. The
-replica is paused, stopped and started for real. Skipped without DATABASE_REPLICA_URL, except in CI, where that is a failure.
+replica is paused, stopped and started for real. Skipped without DATABASE_REPLICA_URL, except in
+CI, where that is a failure.
 """
 
 import os
@@ -15,6 +16,7 @@ import time
 import pytest
 from django.db import connections, transaction
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from inventory import replica
 from inventory.models import Inventory
@@ -242,6 +244,34 @@ def test_with_redis_down_a_signed_in_caller_reads_from_the_primary(staff, anon, 
     assert query_aliases[-1] == "default"  # its pin cannot be read: as if pinned
     assert anon.get(f"{API}/inventory/check/42").status_code == 200
     assert query_aliases[-1] == "replica"  # an anonymous caller writes nothing
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "inventory/low-stock",
+        "inventory/logs/42",
+        "inventory/reservations",
+        "transfers",
+        "warehouses",
+        "pools",
+        "purchase-orders",
+        "quotas",
+        "presales",
+        "planning/items",
+    ],
+)
+def test_every_list_reads_from_the_replica(admin_user, product, query_aliases, path):
+    client = APIClient()
+    client.force_login(admin_user)
+    _seconds_until_replica_has(product(product_id=42).product_id)
+
+    before = len(query_aliases)
+    response = client.get(f"{API}/{path}")
+
+    assert response.status_code == 200, response.content
+    assert query_aliases[before:]
+    assert set(query_aliases[before:]) == {"replica"}
 
 
 @pytest.mark.parametrize(
