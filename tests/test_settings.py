@@ -40,3 +40,26 @@ def test_database_url_selects_postgresql():
     result = run_django(PRINT_DATABASE, DJANGO_DEBUG="1", DATABASE_URL="postgres://postgres@127.0.0.1:5432/x")
 
     assert result.stdout.split() == ["django.db.backends.postgresql", "True"]
+
+
+PRINT_REPLICA = (
+    "from django.conf import settings; replica = settings.DATABASES.get('replica');"
+    " print(replica and (replica['PORT'], replica['NAME']), getattr(settings, 'DATABASE_ROUTERS', []))"
+)
+
+
+def test_without_a_replica_url_there_is_no_replica_and_no_router():
+    result = run_django(PRINT_REPLICA, DJANGO_DEBUG="1", DATABASE_URL="postgres://postgres@127.0.0.1:5432/shop")
+
+    assert result.stdout.split() == ["None", "[]"]
+
+
+def test_the_replica_reads_the_database_that_database_url_names():
+    result = run_django(
+        PRINT_REPLICA,
+        DJANGO_DEBUG="1",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/shop",
+        DATABASE_REPLICA_URL="postgres://postgres@127.0.0.1:5433/other",
+    )
+
+    assert result.stdout.strip() == "(5433, 'shop') ['inventory.replica.ReplicaRouter']", result.stderr

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a caller's successful write keeps its reads on the primary a while.
+    "inventory.replica.PinWritersMiddleware",
     # The admin's language: the person's own (saved with the account), else the one picked on this
     # browser (a cookie), else the browser's. After authentication, which it needs.
     "inventory.admin.locale.BackOfficeLocaleMiddleware",
@@ -110,6 +112,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
         _server_options.append("-c plan_cache_mode=force_generic_plan")
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(_server_options)
+
+# --- A streaming replica for reads (docs/replica.md) ---------------------------------
+# Unset: no second database and no router, everything on the primary. Set: the views that may
+# (lists, log pages, the dashboard, the public checks) read from it while it keeps up.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    # A physical standby holds every database of the primary under the same names: it reads the one
+    # DATABASE_URL names, whatever the replica's URL says (a process given another DATABASE_URL, as
+    # the tests' and the benchmark's are, can never read another database's rows there).
+    DATABASES["replica"]["NAME"] = DATABASES["default"]["NAME"]
+    DATABASES["replica"].update(
+        ATOMIC_REQUESTS=False, CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True
+    )
+    # A replica that is down must cost a request little: libpq's shortest connect timeout (2 s; a
+    # stopped server refuses at once). The queries it serves are the ORM's, never prepared.
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(connect_timeout=2, options="-c jit=off")
+    DATABASE_ROUTERS = ["inventory.replica.ReplicaRouter"]
+INVENTORY_REPLICA_READS = env.bool("INVENTORY_REPLICA_READS", default=True)
+# Seconds behind the primary beyond which the replica is skipped, and how long a caller reads
+# from the primary after its own write (longer than the lag bound plus a check's age).
+INVENTORY_REPLICA_MAX_LAG = env.float("INVENTORY_REPLICA_MAX_LAG", default=2.0)
+INVENTORY_REPLICA_PIN_SECONDS = env.int("INVENTORY_REPLICA_PIN_SECONDS", default=5)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -19,3 +19,10 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # ... and so no STATIC_ROOT for WhiteNoise to scan at start-up: it looks files up per request.
 WHITENOISE_AUTOREFRESH = True
+# A physical replica holds every database of the primary, the test database too: the alias reads
+# that database (a test mirror) and Django makes none for it. Only tests/test_replica.py sends
+# reads there: the rest of the suite writes through the ORM in a transaction the replica never sees.
+if "replica" in DATABASES:  # noqa: F405
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
+    DATABASES["replica"]["CONN_MAX_AGE"] = 0  # noqa: F405
+INVENTORY_REPLICA_READS = False

@@ -60,6 +60,7 @@ from inventory.exceptions import InventoryError
 from inventory.limits import SKU_MAX_LENGTH
 from inventory.models import Inventory, StockLevel, StockRow, Warehouse
 from inventory.parsing import has_nul
+from inventory.replica import replica_reads
 
 LOG_PAGE_SIZE = 25
 # The query parameter that names a warehouse: the list's filter, a form page's level, the dashboard's.
@@ -629,6 +630,7 @@ class InventoryAdmin(StrictModelAdmin):
         named = Inventory.objects.in_bulk([row["product_id"] for row in rows], field_name="product_id")
         return [(row, named.get(row["product_id"])) for row in rows]
 
+    @replica_reads
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         """The dashboard of every warehouse, or of the one `?warehouse=<code>` names (its levels, holds and log)."""
         if not self.has_view_permission(request):

@@ -17,6 +17,7 @@ from inventory.admin.paginator import EstimatedCountPaginator
 from inventory.admin.presentation import ProductColumn, change, column, figure, titled, when
 from inventory.limits import MAX_ACTOR_LENGTH
 from inventory.models import InventoryLog
+from inventory.replica import replica_reads
 
 
 class ActorFilter(admin.SimpleListFilter):
@@ -86,6 +87,11 @@ class InventoryLogAdmin(ProductColumn, ReadOnlyAdmin):
     actor_column = staticmethod(column("actor", _("actor")))
     reason_column = staticmethod(column("reason", _("reason"), sortable=False))
     reference_column = staticmethod(column("reference", _("reference"), sortable=False))
+
+    @replica_reads
+    def changelist_view(self, request, extra_context=None):
+        """The log: entries never change once written, so a replica that keeps up may list them."""
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("operation"), ordering="operation")
     def operation_column(self, entry: InventoryLog) -> str:

@@ -10,6 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from kombu import Connection
 
+from inventory import replica
+
 OK, UNREACHABLE, NOT_CONFIGURED = "ok", "unreachable", "not configured"
 # A probe must answer well within the load balancer's own timeout.
 BROKER_TIMEOUT_SECONDS = 1.0
@@ -30,13 +32,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
     Redis (the cache and throttle counters) and the broker (the expiry job, the
     digest) are optimisations and background work: without them selling goes on,
-    so either one down is "degraded", still 200. The database down is 503.
+    so either one down is "degraded", still 200. The database down is 503. A
+    configured replica is reported with its lag; when it is down or behind, its
+    reads go to the primary, so it only makes the status "degraded".
     """
     redis = _redis_status()
     checks = {"database": _database_status(), "redis": redis, "broker": _broker_status(redis)}
+    if replica.configured():
+        checks.update(_replica_checks())
     if checks["database"] != OK:
         return JsonResponse({"status": "unavailable", **checks}, status=503)
-    degraded = UNREACHABLE in checks.values()
+    degraded = UNREACHABLE in checks.values() or checks.get("replica", OK) != OK
     return JsonResponse({"status": "degraded" if degraded else "ok", **checks})
 
 
@@ -74,3 +80,8 @@ def _broker_status(redis: str) -> str:
     except Exception:  # kombu raises the transport's own errors
         return UNREACHABLE
     return OK
+
+
+def _replica_checks() -> dict:
+    state = replica.replica_state()
+    return {"replica": state.status, "replica_lag_seconds": state.lag_seconds, "replica_lag_bytes": state.lag_bytes}

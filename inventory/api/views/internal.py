@@ -28,6 +28,7 @@ from inventory.api.serializers.reservations import (
 )
 from inventory.api.views.base import ApiViewSet
 from inventory.models import Reservation
+from inventory.replica import replica_reads
 
 RESERVATION_NOT_FOUND = "`reservation_not_found`: no reservation for that order (and product)."
 CAMPAIGN_ORDER_EXAMPLE = OpenApiExample(
@@ -227,6 +228,7 @@ class ReservationListViewSet(ApiViewSet):
     def get_queryset(self) -> QuerySet:
         return Reservation.objects.order_by("-created_at", "-id")
 
+    @replica_reads
     def list(self, request):
         reservations = self.filter_queryset(self.get_queryset())
         client = api_client_of(request)

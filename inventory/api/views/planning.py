@@ -25,6 +25,7 @@ from inventory.api.serializers.planning import (
 from inventory.api.views.base import Answer, ApiViewSet
 from inventory.models import ItemPlan, PlanningSettings
 from inventory.models.planning import ABC_CLASSES
+from inventory.replica import replica_reads
 from inventory.selectors.planning import demand_history, forecast_days, item_plan, item_plans, reorder_report
 from inventory.services.planning import set_item_plan, set_planning_settings
 from inventory.services.stock import warehouse_id_of
@@ -111,6 +112,7 @@ class ItemPlanViewSet(ApiViewSet):
     def get_serializer_class(self):
         return ItemPlanTermsInputSerializer if self.action == "terms" else ItemPlanSerializer
 
+    @replica_reads
     def list(self, request):
         return self.paginated(self.filter_queryset(self.get_queryset()), ItemPlanSerializer)
 

@@ -25,6 +25,7 @@ from inventory.api.serializers.presales import (
 from inventory.api.views.base import Answer, ApiViewSet
 from inventory.api.views.warehouses import code_path_parameter, path_code
 from inventory.models import PreSale, PreSaleStatus
+from inventory.replica import replica_reads
 from inventory.selectors.presales import order_lines, presales
 
 NOT_FOUND = "`presale_not_found`: no pre-sale has this code."
@@ -174,6 +175,7 @@ class PreSaleViewSet(ApiViewSet):
             "end": EndPreSaleInputSerializer,
         }.get(self.action, PreSaleSerializer)
 
+    @replica_reads
     def list(self, request):
         return self.paginated(self.filter_queryset(self.get_queryset()), PreSaleSerializer)
 

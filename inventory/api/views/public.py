@@ -16,6 +16,7 @@ from inventory.api.serializers.stock import (
 )
 from inventory.api.throttling import PublicRateThrottle
 from inventory.api.views.base import ApiViewSet
+from inventory.replica import replica_reads
 
 
 @extend_schema(tags=["public"])
@@ -51,6 +52,7 @@ class PublicCheckViewSet(ApiViewSet):
         ],
         responses={200: CheckSerializer, **errors(*PUBLIC, s404=f"{PRODUCT_NOT_FOUND}, or `pool_not_found`")},
     )
+    @replica_reads
     def retrieve(self, request, product_id=None):
         check = selectors.check_product(
             product_id=self.path_product_id(product_id),
@@ -69,6 +71,7 @@ class PublicCheckViewSet(ApiViewSet):
         responses={200: BatchCheckSerializer, **errors(*PUBLIC, *WITH_BODY, s404="`pool_not_found`")},
     )
     @action(detail=False, methods=["post"])
+    @replica_reads
     def batch(self, request):
         lines, pool = well_formed_batch_lines(request.data), None
         if lines is None:  # not the usual body: the serializer judges it and words any 400

@@ -26,6 +26,7 @@ from inventory.api.serializers.purchasing import (
 )
 from inventory.api.views.base import Answer, ApiViewSet
 from inventory.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from inventory.replica import replica_reads
 from inventory.selectors.atp import product_atp, products_atp
 from inventory.selectors.purchasing import purchase_orders
 
@@ -224,6 +225,7 @@ class PurchaseOrderViewSet(ApiViewSet):
             "cancel": EndPurchaseOrderInputSerializer,
         }.get(self.action, PurchaseOrderSerializer)
 
+    @replica_reads
     def list(self, request):
         return self.paginated(self.filter_queryset(self.get_queryset()), PurchaseOrderSerializer)
 

@@ -22,6 +22,7 @@ from inventory.api.views.base import Answer, ApiViewSet
 from inventory.api.views.warehouses import code_path_parameter, path_code
 from inventory.exceptions import QuotaNotFound
 from inventory.models import Quota, QuotaStatus
+from inventory.replica import replica_reads
 from inventory.selectors.quotas import quota_by_code, quotas
 
 NOT_FOUND = "`quota_not_found`: no quota has this code."
@@ -143,6 +144,7 @@ class QuotaViewSet(ApiViewSet):
             "end": EndQuotaInputSerializer,
         }.get(self.action, QuotaSerializer)
 
+    @replica_reads
     def list(self, request):
         return self.paginated(self.filter_queryset(self.get_queryset()), QuotaSerializer)
 

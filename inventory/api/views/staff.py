@@ -38,6 +38,7 @@ from inventory.api.serializers.stock import (
 from inventory.api.views.base import Answer, ApiViewSet
 from inventory.exceptions import ProductNotFound
 from inventory.models import Inventory, InventoryLog
+from inventory.replica import replica_reads
 from inventory.selectors import levels_of, low_stock_items
 
 PRODUCT_OR_WAREHOUSE = f"{PRODUCT_NOT_FOUND}, or `warehouse_not_found`"
@@ -103,6 +104,7 @@ class InventoryViewSet(ApiViewSet):
             "logs": InventoryLogSerializer,
         }.get(self.action, InventorySerializer)
 
+    @replica_reads
     def list(self, request):
         return self.paginated(self.filter_queryset(self.get_queryset()), InventorySerializer)
 
@@ -145,6 +147,7 @@ class InventoryViewSet(ApiViewSet):
         responses={200: InventorySerializer(many=True), **errors(*LIST)},
     )
     @action(detail=False, methods=["get"], url_path="low-stock")
+    @replica_reads
     def low_stock(self, request):
         return self.paginated(low_stock_items(), InventorySerializer)
 
@@ -258,6 +261,7 @@ class InventoryViewSet(ApiViewSet):
         },
     )
     @action(detail=False, methods=["get"], url_path=r"logs/(?P<product_id>[^/]+)")
+    @replica_reads
     def logs(self, request, product_id=None):
         product_id = self.path_product_id(product_id)
         if not Inventory.products.filter(product_id=product_id).exists():

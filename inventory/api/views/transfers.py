@@ -19,6 +19,7 @@ from inventory.api.serializers.transfers import (
 )
 from inventory.api.views.base import Answer, ApiViewSet
 from inventory.models import Transfer
+from inventory.replica import replica_reads
 
 TRANSFER_NOT_FOUND = "`transfer_not_found`"
 TRANSFER_ID = OpenApiParameter(
@@ -98,6 +99,7 @@ class TransferViewSet(ApiViewSet):
             "receive": ReceiveTransferInputSerializer,
         }.get(self.action, TransferSerializer)
 
+    @replica_reads
     def list(self, request):
         return self.paginated(self.filter_queryset(self.get_queryset()), TransferSerializer)
 

@@ -19,6 +19,7 @@ from inventory.api.serializers.warehouses import (
 from inventory.api.views.base import Answer, ApiViewSet
 from inventory.exceptions import PoolNotFound, WarehouseNotFound
 from inventory.models import Pool, Warehouse
+from inventory.replica import replica_reads
 from inventory.selectors.pools import pools
 
 BAD_CODE = f"anything but {limits.LOCATION_CODE_RULE} is a 400 `validation_error`"
@@ -119,6 +120,7 @@ class WarehouseViewSet(ApiViewSet):
             "partial_update": ChangeWarehouseInputSerializer,
         }.get(self.action, WarehouseSerializer)
 
+    @replica_reads
     def list(self, request):
         return self.paginated(self.get_queryset(), WarehouseSerializer)
 
@@ -219,6 +221,7 @@ class PoolViewSet(ApiViewSet):
             "partial_update": ChangePoolInputSerializer,
         }.get(self.action, PoolSerializer)
 
+    @replica_reads
     def list(self, request):
         return self.paginated(self.get_queryset(), PoolSerializer)
 
