@@ -30,6 +30,7 @@ from inventory.api.serializers.counts import (
 )
 from inventory.api.views.base import Answer, ApiViewSet
 from inventory.models import CountSheet, CountSheetKind, CountSheetStatus
+from inventory.replica import replica_reads
 from inventory.selectors.counts import accuracy_by_day, accuracy_by_sheet, count_sheets, variance_report
 
 APPROVE = "inventory.approve_countsheet"
@@ -152,6 +153,7 @@ class CountSheetViewSet(ApiViewSet):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "may_approve": is_staff_with(self.request, APPROVE)}
 
+    @replica_reads
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self._sheets(page))
@@ -302,6 +304,7 @@ class CountSheetViewSet(ApiViewSet):
         responses={200: AccuracyReportSerializer, **errors(*PROTECTED, s404="`warehouse_not_found`")},
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=())
+    @replica_reads
     def accuracy(self, request):
         if unknown := sorted(set(request.query_params) - {"warehouse"}):
             raise serializers.ValidationError({name: ["This parameter is not allowed."] for name in unknown})

@@ -14,6 +14,7 @@ from inventory.api.schema import LIST, PRODUCT_NOT_FOUND, PROTECTED, errors, pro
 from inventory.api.serializers.snapshots import LevelOnDaySerializer, ProductOnDaySerializer
 from inventory.api.views.base import ApiViewSet
 from inventory.api.views.warehouses import code_path_parameter, path_code
+from inventory.replica import replica_reads
 from inventory.selectors.snapshots import figures_of, levels_existing_on, product_on
 from inventory.services.stock import warehouse_id_of
 
@@ -113,6 +114,7 @@ class WarehouseHistoryViewSet(ApiViewSet):
         },
     )
     @action(detail=True, methods=["get"])
+    @replica_reads
     def history(self, request, code=None):
         warehouse_id = warehouse_id_of(path_code(code))
         day = history_date(request, WAREHOUSE_HISTORY_QUERY)
