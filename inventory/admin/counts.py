@@ -594,21 +594,16 @@ class CountSheetAdmin(StatusColumn, DocumentAdmin):
             return self._change_page(sheet)
         data = request.POST if request.method == "POST" else (request.GET if "product" in request.GET else None)
         form = CountEntryForm(data, sheet=sheet)
-        if request.method == "POST" and form.is_valid() and form.cleaned_data["counted"] is not None:
+        # The product alone (or a GET) asks for its figure: a missing figure is no error.
+        if form.is_valid() and request.method == "POST" and form.cleaned_data["counted"] is not None:
             line = form.submit(actor=actor_of(request))
             if line is not None:
-                self.log_change(
-                    request,
-                    sheet,
-                    _("Product %(product)s counted: %(counted)s.")
-                    % {
-                        "product": line.product_id,
-                        "counted": line.counted,
-                    },
-                )
+                done = _("Product %(product)s counted: %(counted)s.") % {
+                    "product": line.product_id,
+                    "counted": line.counted,
+                }
+                self.log_change(request, sheet, done)
                 return redirect(f"{self._url('count', sheet.pk)}?last={line.product_id}")
-        elif form.is_bound:
-            form.is_valid()  # the product's errors, if any; a missing figure is asked for, not an error
         return self.page(
             request, "counting.html", _("Count sheet %(id)s") % {"id": sheet.pk}, **self._counting(request, sheet, form)
         )
