@@ -444,3 +444,40 @@ def test_counting_with_the_keyboard_only(signed_in, live_server, language, size,
     assert "1,234,567" not in page.content()  # blind: nothing expected is shown
     screenshot(f"{size}-next-{language}")
     fits_the_device(page)
+
+
+def test_the_count_sheet_pages(signed_in, live_server, language, screenshot):
+    """The list with its accuracy, a sheet's lines with one over the tolerance, its approve step
+    and its variance report, as a manager sees them: each fits the laptop's screen, figures aligned."""
+    Group.objects.get(name="Warehouse managers").permissions.add(
+        *Permission.objects.filter(codename__in=["view_countsheet", "count_countsheet", "approve_countsheet"])
+    )
+    posted = services.create_count_sheet(
+        warehouse="default", kind="list", product_ids=[LOW], tolerance_units=2, actor="lead"
+    )
+    services.record_count(sheet_id=posted.pk, product_id=LOW, counted=2, actor="lead")
+    services.post_sheet(sheet_id=posted.pk, actor="lead")
+    sheet = services.create_count_sheet(warehouse="default", kind="full", tolerance_units=5, actor="lead")
+    services.record_count(sheet_id=sheet.pk, product_id=BIG, counted=1_233_000, actor="lead")
+    services.record_count(sheet_id=sheet.pk, product_id=OUT, counted=2, actor="lead")
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/countsheet/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    expect(page.locator("#count-accuracy tr.accuracy-day")).to_have_count(1)
+    screenshot(f"sheets-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#count-accuracy td.num")
+    page.goto(f"{live_server.url}/admin/inventory/countsheet/{sheet.pk}/change/")
+    expect(page.locator("#count-lines tr.over-tolerance")).to_have_count(1)
+    screenshot(f"sheet-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#count-lines td.num")
+    page.goto(f"{live_server.url}/admin/inventory/countsheet/{sheet.pk}/approve/")
+    expect(page.locator("input[name=product_ids]")).to_have_count(1)
+    screenshot(f"approve-{language}")
+    fits_the_screen(page)
+    page.goto(f"{live_server.url}/admin/inventory/countsheet/{sheet.pk}/report/")
+    expect(page.locator("#variance-report tr.variance-line")).to_have_count(len(ITEMS))
+    screenshot(f"report-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#variance-report td.num")
