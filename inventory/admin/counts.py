@@ -613,11 +613,13 @@ class CountSheetAdmin(StatusColumn, DocumentAdmin):
         last_id = product_id_term(request.GET.get("last", "")) if not form.is_bound else None
         last = count_lines().filter(sheet_id=sheet.pk, product_id=last_id, counted__isnull=False).first()
         uncounted = count_lines().filter(sheet_id=sheet.pk, counted__isnull=True)
-        after = last_id or 0
-        following = uncounted.filter(product_id__gt=after).first() or uncounted.first()
         asked = None
         if form.asks_figure:
             asked = Inventory.products.filter(product_id=form.cleaned_data["product"]).first()
+        # The next line after the one in hand (asked, or just recorded), then from the start.
+        after = form.cleaned_data["product"] if asked is not None else last_id or 0
+        following = uncounted.exclude(product_id=after).filter(product_id__gt=after).first()
+        following = following or uncounted.exclude(product_id=after).first()
         return {
             "original": sheet,
             "form": form,

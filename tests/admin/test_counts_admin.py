@@ -114,6 +114,7 @@ def test_counting_by_scanning_a_sku_then_the_figure(client_for, staff):
 
     start = client.get(count).content.decode()
     asked = client.get(count, {"product": "CNT-B"}).content.decode()
+    asking_first = client.get(count, {"product": "CNT-A"}).content.decode()
     recorded = client.post(count, {"product": str(BOX), "counted": "48"})
     after = client.get(recorded["Location"]).content.decode()
 
@@ -123,6 +124,8 @@ def test_counting_by_scanning_a_sku_then_the_figure(client_for, staff):
     assert 'name="counted"' in asked
     assert f'type="hidden" name="product" value="{BOX}"' in asked
     assert "CNT-B · item CNT-B" in asked
+    assert f'?product={BOX}"' in asking_first  # the next uncounted line is another one
+    assert f'?product={CABLE}"' not in asking_first
     assert recorded.status_code == 302
     assert recorded["Location"].endswith(f"?last={BOX}")
     assert counted(sheet) == {CABLE: None, BOX: 48}
@@ -341,8 +344,8 @@ def test_hostile_input_is_never_a_server_error(client_for, manager):
         ]
         for address, body in bodies:
             assert client.post(address, body).status_code < 500, (address, body)
-        for page in ("change", "count", "report", "report.csv", "post", "history"):
-            assert client.get(f"{SHEETS}{quote(text, safe='')}/{page}/").status_code < 500, (page, text)
+        for page in ("change/", "count/", "report/", "report.csv", "post/", "history/"):
+            assert client.get(f"{SHEETS}{quote(text, safe='')}/{page}").status_code < 500, (page, text)
 
 
 # --- In Chinese ------------------------------------------------------------------------------------
