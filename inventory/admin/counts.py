@@ -448,14 +448,20 @@ class CountSheetAdmin(StatusColumn, DocumentAdmin):
 
     warehouse_column = staticmethod(column("warehouse", _("warehouse"), sortable=False))
     actor_column = staticmethod(column("actor", _("opened by"), sortable=False))
-    note_column = staticmethod(column("note", _("note"), sortable=False))
-    ended_by_column = staticmethod(column("ended_by", _("ended by"), sortable=False))
     created_column = staticmethod(when_column("created_at", _("opened")))
     ended_column = staticmethod(when_column("ended_at", _("ended")))
 
     @admin.display(description=_("sheet"), ordering="id")
     def sheet_column(self, sheet: CountSheet) -> str:
         return _("Sheet %(id)s") % {"id": sheet.pk}
+
+    @admin.display(description=_("note"))
+    def note_column(self, sheet: CountSheet) -> str:
+        return sheet.note or NOTHING
+
+    @admin.display(description=_("ended by"))
+    def ended_by_column(self, sheet: CountSheet) -> str:
+        return sheet.ended_by or NOTHING  # blank while open, as "ended" shows
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_column(self, sheet: CountSheet) -> str:
