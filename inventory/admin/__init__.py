@@ -9,6 +9,7 @@ service, never edited.
 
 from inventory.admin import (
     api_clients,
+    counts,
     inventory,
     ledger,
     other_apps,
@@ -24,6 +25,7 @@ from inventory.admin import (
 
 __all__ = [
     "api_clients",
+    "counts",
     "inventory",
     "ledger",
     "other_apps",

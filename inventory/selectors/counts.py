@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from inventory import limits
@@ -37,6 +37,29 @@ def count_sheets() -> QuerySet[CountSheet]:
         CountSheet.objects.select_related("warehouse")
         .order_by("-id")
         .prefetch_related(Prefetch("lines", queryset=count_lines()))
+    )
+
+
+def count_sheet_list() -> QuerySet[CountSheet]:
+    """Sheets newest first, each with how many lines it has (`line_count`), how many are counted
+    (`counted_count`) and how many of those are within its tolerance (`within_count`), without
+    reading the lines (the list of sheets)."""
+    within = (
+        CountLine.objects.with_variance()
+        .filter(sheet_id=OuterRef("pk"), within_tolerance=True)
+        .order_by()
+        .values("sheet_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        CountSheet.objects.select_related("warehouse")
+        .order_by("-id")
+        .annotate(
+            line_count=Count("lines"),
+            counted_count=Count("lines", filter=Q(lines__counted__isnull=False)),
+            within_count=Coalesce(Subquery(within), 0),
+        )
     )
 
 

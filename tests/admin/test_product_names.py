@@ -126,6 +126,7 @@ def test_warehouse_staff_see_only_their_screens(client_for, staff, manager):
             "presale",
             "backorder",
             "itemplan",
+            "countsheet",
         }, person
         for other in ("periodictask", "crontabschedule", "user", "group", "apiclient", "accessattempt"):
             assert f"model-{other}" not in html

@@ -379,3 +379,105 @@ def test_the_planning_screens(signed_in, live_server, language, screenshot):
     screenshot(f"reorder-{language}")
     fits_the_screen(page)
     right_aligned(page, "#reorder-report td.num")
+
+
+# The counting screen's sizes: a laptop's, and a tablet held upright.
+COUNTING_SIZES = {"laptop": VIEWPORT, "tablet": {"width": 800, "height": 1280}}
+# Every box and button a counter touches on the counting screen, and its height.
+TOUCH_TARGETS = """[...document.querySelectorAll('.counting input:not([type=hidden]), .counting .button')]
+    .map(box => box.getBoundingClientRect().height)"""
+
+
+def fits_the_device(page) -> None:
+    """No horizontal scrollbar at the device's width (a tablet's is narrower than the laptop's)."""
+    width, device = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= device, f"{page.url} is {width} px wide on a screen of {device}"
+
+
+def press_tab_until(page, selector: str) -> None:
+    """Tab through the page until the element `selector` names has the focus (keyboard only)."""
+    for _press in range(10):
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+@pytest.mark.parametrize("size", sorted(COUNTING_SIZES))
+def test_counting_with_the_keyboard_only(signed_in, live_server, language, size, screenshot):
+    """A counter with a scanner: the SKU and Enter, the figure and Enter, then the next uncounted
+    line; the product box has the focus again after each count, every touch target is at least
+    44 px high, the blind sheet never shows what was expected, and the screen fits the device."""
+    Group.objects.get(name="Warehouse managers").permissions.add(
+        *Permission.objects.filter(codename__in=["view_countsheet", "count_countsheet"])
+    )
+    sheet = services.create_count_sheet(
+        warehouse="default", kind="list", product_ids=[BIG, LOW, OUT], tolerance_units=0, actor="lead"
+    )
+    page = signed_in
+    page.set_viewport_size(COUNTING_SIZES[size])
+    page.goto(f"{live_server.url}/admin/inventory/countsheet/{sheet.pk}/count/")
+    expect(page.locator("input[name=product]")).to_be_focused()
+    screenshot(f"{size}-start-{language}")
+    page.keyboard.type("CABLE-USBC-1M")  # as a scanner types it
+    page.keyboard.press("Enter")
+    expect(page.locator("input[name=counted]")).to_be_focused()
+    expect(page.locator(".count-product")).to_contain_text("数据线 USB-C 1 米")
+    screenshot(f"{size}-figure-{language}")
+    assert min(page.evaluate(TOUCH_TARGETS)) >= 44
+    page.keyboard.type("3")
+    page.keyboard.press("Enter")
+    expect(page.locator(".count-last")).to_contain_text(str(LOW))
+    expect(page.locator("input[name=product]")).to_be_focused()
+    expect(page.locator(".count-progress")).to_contain_text("1")
+    screenshot(f"{size}-recorded-{language}")
+    assert min(page.evaluate(TOUCH_TARGETS)) >= 44
+    fits_the_device(page)
+    press_tab_until(page, ".count-next a")
+    page.keyboard.press("Enter")
+    expect(page.locator(".count-product")).to_contain_text(str(OUT))
+    expect(page.locator("input[name=counted]")).to_be_focused()
+    page.keyboard.type("0")
+    page.keyboard.press("Enter")
+    expect(page.locator(".count-last")).to_contain_text(str(OUT))
+    assert dict(sheet.lines.values_list("product_id", "counted")) == {BIG: None, LOW: 3, OUT: 0}
+    assert "1,234,567" not in page.content()  # blind: nothing expected is shown
+    screenshot(f"{size}-next-{language}")
+    fits_the_device(page)
+
+
+def test_the_count_sheet_pages(signed_in, live_server, language, screenshot):
+    """The list with its accuracy, a sheet's lines with one over the tolerance, its approve step
+    and its variance report, as a manager sees them: each fits the laptop's screen, figures aligned."""
+    Group.objects.get(name="Warehouse managers").permissions.add(
+        *Permission.objects.filter(codename__in=["view_countsheet", "count_countsheet", "approve_countsheet"])
+    )
+    posted = services.create_count_sheet(
+        warehouse="default", kind="list", product_ids=[LOW], tolerance_units=2, actor="lead"
+    )
+    services.record_count(sheet_id=posted.pk, product_id=LOW, counted=2, actor="lead")
+    services.post_sheet(sheet_id=posted.pk, actor="lead")
+    sheet = services.create_count_sheet(warehouse="default", kind="full", tolerance_units=5, actor="lead")
+    services.record_count(sheet_id=sheet.pk, product_id=BIG, counted=1_233_000, actor="lead")
+    services.record_count(sheet_id=sheet.pk, product_id=OUT, counted=2, actor="lead")
+    page = signed_in
+    page.goto(f"{live_server.url}/admin/inventory/countsheet/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    expect(page.locator("#count-accuracy tr.accuracy-day")).to_have_count(1)
+    screenshot(f"sheets-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#count-accuracy td.num")
+    page.goto(f"{live_server.url}/admin/inventory/countsheet/{sheet.pk}/change/")
+    expect(page.locator("#count-lines tr.over-tolerance")).to_have_count(1)
+    screenshot(f"sheet-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#count-lines td.num")
+    page.goto(f"{live_server.url}/admin/inventory/countsheet/{sheet.pk}/approve/")
+    expect(page.locator("input[name=product_ids]")).to_have_count(1)
+    screenshot(f"approve-{language}")
+    fits_the_screen(page)
+    page.goto(f"{live_server.url}/admin/inventory/countsheet/{sheet.pk}/report/")
+    expect(page.locator("#variance-report tr.variance-line")).to_have_count(len(ITEMS))
+    screenshot(f"report-{language}")
+    fits_the_screen(page)
+    right_aligned(page, "#variance-report td.num")
