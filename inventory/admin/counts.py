@@ -33,10 +33,9 @@ from inventory.admin.csv_import import export_lines
 from inventory.admin.documents import DocumentAdmin, ServiceForm
 from inventory.admin.forms import WarehouseChoiceField
 from inventory.admin.presentation import NOTHING, StatusColumn, column, domain_message, titled, when_column
-from inventory.api.serializers.counts import shows_expected
 from inventory.exceptions import CountSheetNotFound, InventoryError
 from inventory.models import CountLine, CountSheet, Inventory, PlanningSettings
-from inventory.selectors.counts import accuracy_by_day, count_lines, count_sheet_list, variance_report
+from inventory.selectors.counts import accuracy_by_day, count_lines, count_sheet_list, shows_expected, variance_report
 from inventory.selectors.planning import abc_classes
 from inventory.templatetags.back_office import grouped, product_label
 

@@ -21,6 +21,12 @@ from inventory.models import CountLine, CountSheet, StockRow, Warehouse
 Status = CountSheet.Status
 
 
+def shows_expected(sheet: CountSheet, may_approve: bool) -> bool:
+    """Whether a person sees the expected figures of a sheet's lines (and so their variances): not a
+    blind counter while the sheet is open; one who may approve always (the API and the admin alike)."""
+    return may_approve or not (sheet.blind and sheet.is_open)
+
+
 def count_reference(sheet_id: int) -> str:
     """The reference every adjustment a sheet posts carries, written and read here."""
     return f"count:{sheet_id}"

@@ -4,9 +4,10 @@ warehouses (every strategy, split or not), stock per warehouse, transfers out, r
 in parts and cancelled, warehouses taken out of allocation and back, levels made hot
 (spread over several rows), resized, turned off and rebalanced while holds stand on their
 rows, quotas set aside, drawn on by code or customer tier, resized, shrunk by counts,
-past their end and ended, and pre-sales: lines that may sell ahead of stock, their
+past their end and ended, pre-sales: lines that may sell ahead of stock, their
 backorders filled by every kind of arrival, cancelled by their owners, pre-sales resized
-and ended."""
+and ended, and stock-takes: a level counted, an order reserving before the post perhaps,
+its variance posted."""
 
 import contextlib
 import itertools
@@ -23,6 +24,7 @@ from inventory import limits, services
 from inventory.exceptions import InventoryError
 from inventory.models import (
     Backorder,
+    CountLine,
     Inventory,
     InventoryLog,
     Pool,
@@ -306,6 +308,27 @@ class StockMachine(RuleBasedStateMachine):
         )
 
     @rule(
+        product=st.integers(0, 2),
+        warehouse=st.integers(0, 2),
+        found=st.integers(-3, 3),
+        reserved_meanwhile=st.none() | st.integers(0, len(ORDERS) - 1),
+    )
+    def stock_take(self, product, warehouse, found, reserved_meanwhile):
+        """A count sheet of one level counted at what is on hand plus `found` (a loss when below),
+        an order reserving between the count and the post perhaps, its variance approved and posted:
+        the level moves by exactly the variance, whatever moved after the count."""
+        product_id, code = self.product(product), self.warehouses[warehouse]
+        with contextlib.suppress(InventoryError):
+            sheet = services.create_count_sheet(warehouse=code, kind="list", product_ids=[product_id], actor="machine")
+            level = StockLevel.objects.filter(product_id=product_id, warehouse__code=code).first()
+            on_hand = level.available_stock + level.reserved_stock if level else 0
+            services.record_count(sheet_id=sheet.pk, product_id=product_id, counted=max(on_hand + found, 0), actor="m")
+            if reserved_meanwhile is not None:
+                self.reserve(reserved_meanwhile, {product: (1, False)}, 0, 0, None, True, None, "")
+            services.approve_lines(sheet_id=sheet.pk, product_ids=[product_id], actor="machine")
+            services.post_sheet(sheet_id=sheet.pk, actor="machine")
+
+    @rule(
         source=st.integers(0, 2),
         destination=st.integers(0, 2),
         lines=st.dictionaries(st.integers(0, 2), st.integers(1, 6), min_size=1, max_size=3),
@@ -569,6 +592,27 @@ class StockMachine(RuleBasedStateMachine):
             assert all(len(clients) == 1 for clients in by_order.values()), (model.__name__, by_order)
 
     @invariant()
+    def counts_moved_their_levels_by_their_variance(self):
+        """A posted line's adjustment is its variance; every counted line expected what the ledger of
+        its level held at its position (available + reserved after the level's entries up to it)."""
+        lines = CountLine.objects.filter(product_id__in=self.products).exclude(counted=None)
+        for counted, expected, moved in lines.filter(sheet__status="posted").values_list(
+            "counted", "expected", "adjustment__quantity"
+        ):
+            assert (moved or 0) == counted - expected
+        for product_id, warehouse_id, expected, position in lines.values_list(
+            "product_id", "sheet__warehouse_id", "expected", "ledger_position"
+        ):
+            # Each row's figures after its last entry up to the position (PostgreSQL's DISTINCT ON).
+            rows_then = (
+                InventoryLog.objects.filter(product_id=product_id, warehouse_id=warehouse_id, id__lte=position)
+                .order_by("bucket", "-id")
+                .distinct("bucket")
+                .values_list("available_after", "reserved_after")
+            )
+            assert sum(available + reserved for available, reserved in rows_then) == expected
+
+    @invariant()
     def ended_reservations_stay_ended(self):
         current = dict(Reservation.objects.filter(product_id__in=self.products).values_list("pk", "status"))
         for pk, before in self.statuses.items():
@@ -601,4 +645,5 @@ def test_stock_operations_keep_the_contract_invariants():
     # What the run reached of pre-sale (every example's rows stay until the test ends).
     placed = dict(Backorder.objects.values_list("status").annotate(n=Count("id")))
     fills = InventoryLog.objects.filter(operation=FILL).count()
-    print(f"Hypothesis ran {examples} state-machine examples: backorders {placed}, {fills} fills")
+    takes = CountLine.objects.filter(sheet__status="posted").aggregate(posted=Count("id"), adjusted=Count("adjustment"))
+    print(f"Hypothesis ran {examples} state-machine examples: backorders {placed}, {fills} fills, stock-takes {takes}")

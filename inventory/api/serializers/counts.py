@@ -22,6 +22,7 @@ from inventory.api.fields import (
 )
 from inventory.api.serializers.strict import StrictInputSerializer, text_field
 from inventory.models import CountSheetKind, CountSheetStatus
+from inventory.selectors.counts import shows_expected
 
 # The figures of a line that follow from its expected figure: hidden from a blind counter.
 EXPECTED_FIGURES = ("expected", "ledger_position", "variance", "within_tolerance", "variance_value")
@@ -195,11 +196,6 @@ class CountSheetSerializer(serializers.Serializer):
 
 class CycleProposalSerializer(serializers.Serializer):
     sheet = CountSheetSerializer(allow_null=True, help_text="The sheet proposed; null: nothing is due.")
-
-
-def shows_expected(sheet, may_approve: bool) -> bool:
-    """Whether the expected figures of a sheet's lines are shown: not to a blind counter."""
-    return may_approve or not (sheet.blind and sheet.is_open)
 
 
 class VarianceReportSerializer(serializers.Serializer):

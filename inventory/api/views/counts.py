@@ -26,12 +26,17 @@ from inventory.api.serializers.counts import (
     ProposeCycleSheetInputSerializer,
     RecordCountInputSerializer,
     VarianceReportSerializer,
-    shows_expected,
 )
 from inventory.api.views.base import Answer, ApiViewSet
 from inventory.models import CountSheet, CountSheetKind, CountSheetStatus
 from inventory.replica import replica_reads
-from inventory.selectors.counts import accuracy_by_day, accuracy_by_sheet, count_sheets, variance_report
+from inventory.selectors.counts import (
+    accuracy_by_day,
+    accuracy_by_sheet,
+    count_sheets,
+    shows_expected,
+    variance_report,
+)
 
 APPROVE = "inventory.approve_countsheet"
 NOT_FOUND = "`count_sheet_not_found`"
