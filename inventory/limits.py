@@ -147,6 +147,9 @@ _PRODUCT_NAME_RE = re.compile(PRODUCT_NAME_PATTERN)
 # level is the wanted chance of no stock-out in a cycle, MIN_SERVICE_LEVEL <= s < 1
 # (below a half the safety stock would be negative).
 MAX_PLANNING_DAYS = 366
+# A demand window shorter than a week says nothing of a weekly pattern; a level is counted at most daily.
+MIN_DEMAND_WINDOW_DAYS = 7
+MIN_COUNT_INTERVAL_DAYS = 1
 DEFAULT_LEAD_TIME_DAYS = 7
 DEFAULT_DEMAND_WINDOW_DAYS = 90
 MIN_SERVICE_LEVEL = 0.5

@@ -131,7 +131,7 @@ class PlanningSettingsForm(ServiceForm):
 
     window_days = forms.IntegerField(
         label=_("Demand window (days)"),
-        min_value=7,
+        min_value=limits.MIN_DEMAND_WINDOW_DAYS,
         max_value=limits.MAX_PLANNING_DAYS,
         help_text=_("Days of deductions the run reads for classes and forecasts."),
     )
@@ -143,13 +143,22 @@ class PlanningSettingsForm(ServiceForm):
         label=_("B up to (%)"), min_value=Decimal("0.01"), max_value=100, decimal_places=2, help_text=_("Default 95.")
     )
     a_count_days = forms.IntegerField(
-        label=_("Count A every (days)"), min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=_("Default 30.")
+        label=_("Count A every (days)"),
+        min_value=limits.MIN_COUNT_INTERVAL_DAYS,
+        max_value=limits.MAX_PLANNING_DAYS,
+        help_text=_("Default 30."),
     )
     b_count_days = forms.IntegerField(
-        label=_("Count B every (days)"), min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=_("Default 91.")
+        label=_("Count B every (days)"),
+        min_value=limits.MIN_COUNT_INTERVAL_DAYS,
+        max_value=limits.MAX_PLANNING_DAYS,
+        help_text=_("Default 91."),
     )
     c_count_days = forms.IntegerField(
-        label=_("Count C every (days)"), min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=_("Default 365.")
+        label=_("Count C every (days)"),
+        min_value=limits.MIN_COUNT_INTERVAL_DAYS,
+        max_value=limits.MAX_PLANNING_DAYS,
+        help_text=_("Default 365."),
     )
     detail_fields = {
         name: name

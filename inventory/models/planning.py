@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory import limits
 from inventory.models.stock import Inventory
 from inventory.models.warehouses import Warehouse
-from inventory.planning.abc import AbcClass
+from inventory.planning.abc import DEFAULT_A_PERCENT, DEFAULT_B_PERCENT, AbcClass
 
 ABC_CLASSES = [(abc_class.value, abc_class.value) for abc_class in AbcClass]
 ABC_CLASS_VALUES = [value for value, _label in ABC_CLASSES]
@@ -40,8 +40,8 @@ class PlanningSettings(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     window_days = models.PositiveSmallIntegerField(default=limits.DEFAULT_DEMAND_WINDOW_DAYS)
     abc_basis = models.CharField(max_length=8, choices=AbcBasis.choices, default=AbcBasis.UNITS)
-    a_percent = models.DecimalField(max_digits=5, decimal_places=2, default=80)
-    b_percent = models.DecimalField(max_digits=5, decimal_places=2, default=95)
+    a_percent = models.DecimalField(max_digits=5, decimal_places=2, default=DEFAULT_A_PERCENT)
+    b_percent = models.DecimalField(max_digits=5, decimal_places=2, default=DEFAULT_B_PERCENT)
     # How often a level of each class is cycle-counted, in days (A monthly, B quarterly, C yearly).
     a_count_days = models.PositiveSmallIntegerField(default=limits.CYCLE_COUNT_INTERVAL_DAYS["A"])
     b_count_days = models.PositiveSmallIntegerField(default=limits.CYCLE_COUNT_INTERVAL_DAYS["B"])
@@ -55,7 +55,7 @@ class PlanningSettings(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(id=1), name="planningsettings_one_row"),
             models.CheckConstraint(
-                condition=Q(window_days__gte=7, window_days__lte=limits.MAX_PLANNING_DAYS),
+                condition=Q(window_days__gte=limits.MIN_DEMAND_WINDOW_DAYS, window_days__lte=limits.MAX_PLANNING_DAYS),
                 name="planningsettings_window_in_range",
             ),
             models.CheckConstraint(

@@ -154,10 +154,16 @@ def set_planning_settings(
     with transaction.atomic():
         settings = PlanningSettings.objects.select_for_update().get_or_create(pk=1)[0]
         if window_days is not None:
-            settings.window_days = require_int("window_days", window_days, minimum=7, maximum=limits.MAX_PLANNING_DAYS)
+            settings.window_days = require_int(
+                "window_days", window_days, minimum=limits.MIN_DEMAND_WINDOW_DAYS, maximum=limits.MAX_PLANNING_DAYS
+            )
         for name, value in days.items():
             if value is not None:
-                setattr(settings, name, require_int(name, value, minimum=1, maximum=limits.MAX_PLANNING_DAYS))
+                setattr(
+                    settings,
+                    name,
+                    require_int(name, value, minimum=limits.MIN_COUNT_INTERVAL_DAYS, maximum=limits.MAX_PLANNING_DAYS),
+                )
         if abc_basis is not None:
             if abc_basis not in AbcBasis.values:
                 raise InvalidInput('abc_basis must be "units" or "value".', abc_basis=abc_basis)

@@ -186,7 +186,11 @@ class ReorderLineSerializer(serializers.Serializer):
     suggested_quantity = serializers.IntegerField(help_text="Up to reorder point + reorder quantity.")
 
 
-COUNT_DAYS_HELP = "Days between cycle counts of a level of class {}: 1 to 366."
+def count_days_help(abc_class: str) -> str:
+    return (
+        f"Days between cycle counts of a level of class {abc_class}: "
+        f"{limits.MIN_COUNT_INTERVAL_DAYS} to {limits.MAX_PLANNING_DAYS}."
+    )
 
 
 class PlanningSettingsSerializer(serializers.Serializer):
@@ -194,9 +198,9 @@ class PlanningSettingsSerializer(serializers.Serializer):
     abc_basis = serializers.ChoiceField(choices=AbcBasis.choices)
     a_percent = PercentField(help_text="A while the share of demand before a level is below this.")
     b_percent = PercentField(help_text="B while it is below this; C after.")
-    a_count_days = serializers.IntegerField(help_text=COUNT_DAYS_HELP.format("A"))
-    b_count_days = serializers.IntegerField(help_text=COUNT_DAYS_HELP.format("B"))
-    c_count_days = serializers.IntegerField(help_text=COUNT_DAYS_HELP.format("C"))
+    a_count_days = serializers.IntegerField(help_text=count_days_help("A"))
+    b_count_days = serializers.IntegerField(help_text=count_days_help("B"))
+    c_count_days = serializers.IntegerField(help_text=count_days_help("C"))
     updated_at = UTCDateTimeField(allow_null=True, help_text="null: the defaults, never changed.")
 
 
@@ -204,17 +208,29 @@ class PlanningSettingsInputSerializer(StrictInputSerializer):
     """Only the settings given change; they apply from the next run."""
 
     window_days = StrictIntegerField(
-        required=False, min_value=7, max_value=limits.MAX_PLANNING_DAYS, help_text="7 to 366 days."
+        required=False,
+        min_value=limits.MIN_DEMAND_WINDOW_DAYS,
+        max_value=limits.MAX_PLANNING_DAYS,
+        help_text=f"{limits.MIN_DEMAND_WINDOW_DAYS} to {limits.MAX_PLANNING_DAYS} days.",
     )
     abc_basis = serializers.ChoiceField(choices=AbcBasis.choices, required=False)
     a_percent = PercentField(required=False)
     b_percent = PercentField(required=False, help_text="Above a_percent.")
     a_count_days = StrictIntegerField(
-        required=False, min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=COUNT_DAYS_HELP.format("A")
+        required=False,
+        min_value=limits.MIN_COUNT_INTERVAL_DAYS,
+        max_value=limits.MAX_PLANNING_DAYS,
+        help_text=count_days_help("A"),
     )
     b_count_days = StrictIntegerField(
-        required=False, min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=COUNT_DAYS_HELP.format("B")
+        required=False,
+        min_value=limits.MIN_COUNT_INTERVAL_DAYS,
+        max_value=limits.MAX_PLANNING_DAYS,
+        help_text=count_days_help("B"),
     )
     c_count_days = StrictIntegerField(
-        required=False, min_value=1, max_value=limits.MAX_PLANNING_DAYS, help_text=COUNT_DAYS_HELP.format("C")
+        required=False,
+        min_value=limits.MIN_COUNT_INTERVAL_DAYS,
+        max_value=limits.MAX_PLANNING_DAYS,
+        help_text=count_days_help("C"),
     )
